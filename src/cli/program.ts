@@ -1,0 +1,45 @@
+/**
+ * The `isfuse` command line, as a program object (tests and the bin entry use it). Exit status: 0 success, 2 bad usage or bad input, 1 anything else.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { IsfuseError } from '../core/errors.js';
+import { fuseCommand } from './commands/fuse.js';
+import { methodsCommand } from './commands/methods.js';
+import { demoCommand } from './commands/demo.js';
+// import { evalCommand } from './commands/eval.js';
+
+// dist/cli/program.js and src/cli/program.ts both sit two levels below package.json.
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('isfuse')
+    .description('Multi-modal image fusion (infrared + visible, MRI + CT/PET/SPECT): ISFuse, classical baselines, exact metrics.')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand()]) {
+    program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    process.exitCode = 0;
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has already printed its message (or the help / version).
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (e instanceof IsfuseError) {
+      process.stderr.write(`isfuse: error: ${e.message}\n`);
+      return e.kind === 'internal' ? 1 : 2;
+    }
+    process.stderr.write(`isfuse: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+

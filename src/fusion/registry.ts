@@ -1,0 +1,62 @@
+/**
+ * The registry of fusion methods: the classical baselines and ISFuse. It drives `isfuse methods`, CLI
+ * help and the web menus. ISFuse is registered as a thin wrapper that imports the network (and
+ * TensorFlow.js) only when it is first used, so the classical methods and the CLI start fast.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { unknownName } from '../core/errors.js';
+import type { Plane } from '../core/image.js';
+import type { Fuser, FuserOptions } from './types.js';
+import { classicalFusers } from './classical/index.js';
+
+const methods = new Map<string, Fuser>();
+
+/** Adds (or replaces) a method under `fuser.name` (lower case). */
+export function registerMethod(fuser: Fuser): void {
+  methods.set(fuser.name.toLowerCase(), fuser);
+}
+
+/** The method registered under `name` (case-insensitive); an unknown name is a usage error listing valid names. */
+export function getMethod(name: string): Fuser {
+  const f = methods.get(name.toLowerCase());
+  if (!f) throw unknownName('method', name, [...methods.keys()]);
+  return f;
+}
+
+export interface MethodInfo {
+  name: string;
+  description: string;
+  reference?: string;
+  options?: Readonly<Record<string, string>>;
+}
+
+/** Every registered method, in registration order. */
+export function listMethods(): MethodInfo[] {
+  return [...methods.values()].map(({ name, description, reference, options }) => ({ name, description, reference, options }));
+}
+
+/** Path of the shipped default ISFuse model (models/isfuse-ivf.safetensors in the package). */
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../models/isfuse-ivf.safetensors', import.meta.url));
+
+/** The method `fuse` uses when none is named: ISFuse when its default model ships, else GFF. */
+export function defaultMethod(): string {
+  return existsSync(DEFAULT_MODEL_PATH) ? 'isfuse' : 'gff';
+}
+
+const isfuseLazy: Fuser = {
+  name: 'isfuse',
+  description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); needs --weights until a default model ships',
+  reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
+  options: {
+    weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_MODEL_PATH} when present)`,
+    backend: "engine/backend: 'auto' (default), 'wasm', 'cpu', 'webgpu', 'tfjs-node', ...",
+  },
+  async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<Plane> {
+    const mod = await import('./isfuse.js');
+    return mod.isfuse.fuse(ir, vis, options);
+  },
+};
+
+for (const f of classicalFusers) registerMethod(f);
+registerMethod(isfuseLazy);

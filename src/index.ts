@@ -1,0 +1,21 @@
+/**
+ * isfuse: multi-modal image fusion (infrared + visible, MRI + CT/PET/SPECT) in TypeScript.
+ *
+ * @example
+ *   import { fuse, evaluate, writeImage } from 'isfuse';
+ *   const { image } = await fuse('ir.png', 'vis.png', { method: 'gff' });
+ *   await writeImage('fused.png', image);
+ *   const scores = await evaluate('ir.png', 'vis.png', 'fused.png', { convention: 'mmif' });
+ */
+export { IsfuseError, type ErrorKind } from './core/errors.js';
+export type { RasterImage, Plane } from './core/image.js';
+
+export { decodeImage, decodeBuffer, DEFAULT_MAX_PIXELS, SUPPORTED_INPUT_FORMATS, type DecodeOptions } from './io/decode.js';
+export { encodeImage, writeImage, type EncodeOptions, type OutputFormat } from './io/encode.js';
+export { rgbToYCrCb, yCrCbToRgb, grayMmif, luminance } from './io/color.js';
+
+export { syntheticPair, type SyntheticPair, type SyntheticPairOptions } from './data/synthetic.js';
+
+export { fuse, type FuseOptions, type FuseResult, type ColorFrom, type ResizeMode, type Range16 } from './fusion/fuse.js';
+export { listMethods, getMethod, registerMethod, defaultMethod, DEFAULT_MODEL_PATH, type MethodInfo } from './fusion/registry.js';
+export type { Fuser, FuserOptions } from './fusion/types.js';
