@@ -46,6 +46,8 @@ export interface FuseResult {
   readonly method: string;
   /** The input whose colour was re-attached ('none' for gray output). */
   readonly colorFrom: 'vis' | 'ir' | 'none';
+  /** Internal maps the method returned (ISFuse with `methodOptions.gates: true`: g3, g4, g5 at image size). */
+  readonly gates?: readonly Plane[];
 }
 
 type Input = string | RasterImage;
@@ -96,7 +98,7 @@ export async function fuse(ir: Input, vis: Input, options: FuseOptions = {}): Pr
   const image: RasterImage = chroma
     ? { width: fused.width, height: fused.height, channels: 3, bitDepth: 8, data: yCrCbToRgb(y8, chroma.cr, chroma.cb) }
     : { width: fused.width, height: fused.height, channels: 1, bitDepth: 8, data: y8 };
-  return { image, fused, method: method.name, colorFrom: usedColor };
+  return { image, fused, method: method.name, colorFrom: usedColor, gates: fused.gates };
 }
 
 function checkRaster(img: RasterImage, name: string): RasterImage {

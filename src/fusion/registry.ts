@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { unknownName } from '../core/errors.js';
 import type { Plane } from '../core/image.js';
-import type { Fuser, FuserOptions } from './types.js';
+import type { FusedPlane, Fuser, FuserOptions } from './types.js';
 import { classicalFusers } from './classical/index.js';
 
 const methods = new Map<string, Fuser>();
@@ -50,9 +50,10 @@ const isfuseLazy: Fuser = {
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
   options: {
     weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_MODEL_PATH} when present)`,
-    backend: "engine/backend: 'auto' (default), 'wasm', 'cpu', 'webgpu', 'tfjs-node', ...",
+    backend: "engine/backend: 'auto' (default: the fastest available), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'",
+    gates: 'true: also return the three gate maps (CLI: --save-gates DIR)',
   },
-  async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<Plane> {
+  async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<FusedPlane> {
     const mod = await import('./isfuse.js');
     return mod.isfuse.fuse(ir, vis, options);
   },

@@ -118,3 +118,17 @@ test('demo writes the synthetic pair and the fused image and says where', () => 
   const files = readdirSync(out).sort();
   assert.ok(files.includes('ir.png') && files.includes('vis.png') && files.some((f) => f.startsWith('fused-')), files.join());
 });
+
+test('isfuse with --weights fuses and --save-gates writes three heatmaps at image size; gates need isfuse', async () => {
+  const weights = new URL('../fixtures/model/weights.safetensors', import.meta.url).pathname;
+  const out = join(dir, 'isf.png');
+  const gates = join(dir, 'gates');
+  const r = isfuse('fuse', irPath, visPath, '-o', out, '--method', 'isfuse', '--weights', weights, '--save-gates', gates);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(readdirSync(gates).sort(), ['isf-gate3.png', 'isf-gate4.png', 'isf-gate5.png']);
+  const g = await decodeImage(join(gates, 'isf-gate3.png'));
+  assert.deepEqual([g.width, g.height, g.channels], [64, 48, 3]);
+  const bad = isfuse('fuse', irPath, visPath, '-o', out, '--method', 'gff', '--save-gates', gates);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--save-gates needs --method isfuse/);
+});

@@ -1,10 +1,12 @@
 /** `isfuse fuse`: one pair, or a batch of folders paired by file stem. */
 import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { inputError, invalidParameter, usageError, IsfuseError } from '../../core/errors.js';
 import { DEFAULT_MAX_PIXELS } from '../../io/decode.js';
 import { writeImage, checkWritable, formatForPath } from '../../io/encode.js';
+import { heatmap } from '../../io/heatmap.js';
+import type { Plane } from '../../core/image.js';
 import { fuse, type FuseOptions, type Range16 } from '../../fusion/fuse.js';
 import { defaultMethod, getMethod, listMethods } from '../../fusion/registry.js';
 import { pairByStem, parseKeyValue, parsePositiveInt, progressBar, warn } from '../util.js';
@@ -23,6 +25,7 @@ interface FuseCliOptions {
   option: Record<string, unknown>;
   weights?: string;
   backend?: string;
+  saveGates?: string;
   format: 'png' | 'jpg';
   quality: number;
 }
@@ -49,7 +52,8 @@ export function fuseCommand(): Command {
     .option('--max-pixels <n>', 'largest accepted image (width x height)', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('-O, --option <key=value>', 'method option, repeatable (e.g. -O levels=5 for lp)', parseKeyValue, {})
     .option('--weights <file>', 'isfuse: weights (safetensors, reference state-dict names)')
-    .option('--backend <name>', 'isfuse: engine/backend (auto, wasm, cpu, webgpu, ...)')
+    .option('--backend <name>', 'isfuse: engine/backend (auto, onnx, wasm, cpu, webgpu, tfjs-node)')
+    .option('--save-gates <dir>', 'isfuse: write the three gate maps as PNG heatmaps (image size) into DIR')
     .addOption(new Option('--format <fmt>', 'batch output format').choices(['png', 'jpg']).default('png'))
     .option('--quality <q>', 'JPEG quality', parsePositiveInt('--quality'), 95)
     .action(async (ir: string | undefined, vis: string | undefined, opts: FuseCliOptions) => {
@@ -67,6 +71,7 @@ export function fuseCommand(): Command {
       const t0 = Date.now();
       const result = await fuse(ir, vis, base);
       await writeImage(opts.output, result.image, { quality: opts.quality });
+      if (opts.saveGates) await saveGates(opts.saveGates, basename(opts.output, extname(opts.output)), result.gates);
       process.stderr.write(
         `isfuse: ${result.method} fused ${ir} + ${vis} -> ${opts.output} (${result.image.width}x${result.image.height}, ${result.colorFrom === 'none' ? 'gray' : `colour from ${result.colorFrom}`}, ${Date.now() - t0} ms)\n`,
       );
@@ -79,6 +84,10 @@ function buildOptions(opts: FuseCliOptions): FuseOptions {
   const methodOptions: Record<string, unknown> = { ...opts.option };
   if (opts.weights !== undefined) methodOptions.weights = opts.weights;
   if (opts.backend !== undefined) methodOptions.backend = opts.backend;
+  if (opts.saveGates !== undefined) {
+    if (getMethod(method).name !== 'isfuse') throw usageError(`--save-gates needs --method isfuse (method '${method}' has no gates)`);
+    methodOptions.gates = true;
+  }
   return {
     method,
     methodOptions,
@@ -121,6 +130,7 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
     try {
       const r = await fuse(paths[0]!, paths[1]!, { ...options, onWarning: (m) => warnings.push(m) });
       await writeImage(out, r.image, { format: formatForPath(out), quality: opts.quality });
+      if (opts.saveGates) await saveGates(opts.saveGates, stem, r.gates);
     } catch (e) {
       if (!(e instanceof IsfuseError) || e.kind === 'usage') {
         bar.stop();
@@ -139,4 +149,13 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
   if (failures.length > 0) process.stderr.write(`isfuse: ${failures.length} pair(s) failed:\n  ${failures.join('\n  ')}\n`);
   if (status === 0 && (unpaired.length > 0 || failures.length > 0)) status = 2;
   return status;
+}
+
+/** Writes gate maps as `<dir>/<stem>-gate3.png` (H/4 level), `-gate4` (H/2), `-gate5` (H), upsampled to image size. */
+async function saveGates(dir: string, stem: string, gates: readonly Plane[] | undefined): Promise<void> {
+  if (!gates) throw new IsfuseError('the method returned no gate maps', 'internal');
+  await mkdir(dir, { recursive: true }).catch((e: Error) => {
+    throw inputError(`--save-gates '${dir}' cannot be created: ${e.message}`);
+  });
+  await Promise.all(gates.map((g, i) => writeImage(join(dir, `${stem}-gate${i + 3}.png`), heatmap(g))));
 }

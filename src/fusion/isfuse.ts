@@ -1,0 +1,178 @@
+/**
+ * ISFuse as a {@link Fuser} ("Multi-Modal Image Fusion via Intervention-Stable Feature Learning",
+ * arXiv 2603.23272, CVPR 2026; network in src/model/).
+ *
+ * Options (validated when given; unknown keys are a usage error):
+ * - `weights`: path of a safetensors file with the reference state-dict names (docs/WEIGHTS.md).
+ *   Default: models/isfuse-ivf.safetensors of the package, when it exists; otherwise an input error says
+ *   that weights are needed.
+ * - `backend`: 'auto' (default), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node' (src/model/backend.ts).
+ * - `gates`: when true, the returned plane also carries `gates` (g3, g4, g5 upsampled to the image size);
+ *   see {@link fuseWithGates}.
+ * - `maxMemoryBytes`: memory limit for the pre-run check (default per backend, src/model/memory.ts).
+ *
+ * Loaded networks are cached per (weights path, backend); {@link clearIsfuseCache} releases them.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inputError, invalidParameter, usageError } from '../core/errors.js';
+import { plane, type Plane } from '../core/image.js';
+import { bilinearMatrix } from '../model/layers.js';
+import { createRunner, type GateMap, type IsfuseRunner } from '../model/runner.js';
+import { readIsfuseWeights } from '../model/weights.js';
+import type { Fuser, FuserOptions } from './types.js';
+
+/** The shipped default model (from the training work); may be absent. */
+export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../models/isfuse-ivf.safetensors', import.meta.url));
+
+export interface IsfuseOptions {
+  readonly weights?: string;
+  readonly backend?: string;
+  readonly gates?: boolean;
+  readonly maxMemoryBytes?: number;
+}
+
+const OPTION_KEYS = ['weights', 'backend', 'gates', 'maxMemoryBytes'] as const;
+
+/** Validates a raw options object (as the registry / CLI pass it). */
+export function parseIsfuseOptions(options: FuserOptions | undefined): IsfuseOptions {
+  const o = options ?? {};
+  if (typeof o !== 'object' || Array.isArray(o)) throw invalidParameter('isfuse options', 'an object', o);
+  for (const k of Object.keys(o)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) throw usageError(`Unknown option '${k}' for isfuse. Valid options: ${OPTION_KEYS.join(', ')}`);
+  }
+  const { weights, backend, gates, maxMemoryBytes } = o as Record<string, unknown>;
+  if (weights !== undefined && (typeof weights !== 'string' || weights === '')) throw invalidParameter('weights', 'a file path', weights);
+  if (backend !== undefined && typeof backend !== 'string') throw invalidParameter('backend', 'a backend name', backend);
+  if (gates !== undefined && typeof gates !== 'boolean') throw invalidParameter('gates', 'a boolean', gates);
+  if (maxMemoryBytes !== undefined && !(typeof maxMemoryBytes === 'number' && maxMemoryBytes > 0)) {
+    throw invalidParameter('maxMemoryBytes', 'a positive number of bytes', maxMemoryBytes);
+  }
+  return { weights: weights as string | undefined, backend: backend as string | undefined, gates: gates as boolean | undefined, maxMemoryBytes: maxMemoryBytes as number | undefined };
+}
+
+/** The weights file that `options.weights` names, or the default model; an input error when neither exists. */
+export function resolveWeightsPath(weights?: string): string {
+  if (weights !== undefined) {
+    const p = resolve(weights);
+    if (!existsSync(p)) throw inputError(`ISFuse weights file not found: ${weights}`);
+    return p;
+  }
+  if (existsSync(DEFAULT_WEIGHTS_PATH)) return DEFAULT_WEIGHTS_PATH;
+  throw inputError(
+    `ISFuse needs weights: no weights file given (--weights FILE.safetensors) and no default model at ${DEFAULT_WEIGHTS_PATH}`,
+  );
+}
+
+const cache = new Map<string, Promise<IsfuseRunner>>();
+
+/**
+ * The runner for (weights, backend), loaded once and cached (a TensorFlow.js runner re-activates its
+ * backend on each run: TensorFlow.js has one global backend).
+ */
+export async function loadIsfuse(options: IsfuseOptions = {}): Promise<IsfuseRunner> {
+  const path = resolveWeightsPath(options.weights);
+  const backend = options.backend ?? 'auto';
+  const key = `${path}\u0000${backend}`;
+  let r = cache.get(key);
+  if (!r) {
+    r = readIsfuseWeights(path).then((values) => createRunner(values, backend));
+    cache.set(key, r);
+    r.catch(() => cache.delete(key));
+  }
+  return r;
+}
+
+/** Releases every cached network (TensorFlow.js weights, onnxruntime sessions). */
+export async function clearIsfuseCache(): Promise<void> {
+  const all = [...cache.values()];
+  cache.clear();
+  for (const r of all) {
+    try {
+      (await r).dispose();
+    } catch {
+      // a failed load holds nothing
+    }
+  }
+}
+
+function checkPlanes(ir: Plane, vis: Plane): void {
+  if (ir.width !== vis.width || ir.height !== vis.height) {
+    throw inputError(`isfuse: the two images differ in size (${ir.width}x${ir.height} and ${vis.width}x${vis.height})`);
+  }
+  if (ir.width < 4 || ir.height < 4) throw inputError(`isfuse: images must be at least 4x4 pixels, got ${ir.width}x${ir.height}`);
+}
+
+/** Bilinear (half-pixel, align_corners=False) resize of a gate map to width x height, on the host. */
+export function upsampleGate(g: GateMap, width: number, height: number): Plane {
+  const rh = bilinearMatrix(g.height, height);
+  const rw = bilinearMatrix(g.width, width);
+  const tmp = new Float64Array(height * g.width);
+  for (let y = 0; y < height; y++) {
+    for (let k = 0; k < g.height; k++) {
+      const a = rh[y * g.height + k];
+      if (a === 0) continue;
+      for (let x = 0; x < g.width; x++) tmp[y * g.width + x] += a * g.data[k * g.width + x];
+    }
+  }
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = 0; k < g.width; k++) {
+        const a = rw[x * g.width + k];
+        if (a !== 0) s += a * tmp[y * g.width + k];
+      }
+      out[y * width + x] = s;
+    }
+  }
+  return plane(width, height, out);
+}
+
+/** The fused plane plus the three gates (g3, g4, g5: levels H/4, H/2, H) upsampled to the image size. */
+export interface FusedWithGates {
+  readonly fused: Plane;
+  readonly gates: readonly [Plane, Plane, Plane];
+}
+
+/**
+ * Fuses one pair and returns the gate maps for `--save-gates` (one forward pass).
+ * @param ir infrared / functional plane in [0,1]; @param vis visible luminance / MRI plane, same size (>= 4x4).
+ * @throws IsfuseError (input) for missing/bad weights, mismatched sizes, or a pair too large for memory.
+ * @example const { fused, gates } = await fuseWithGates(ir, vis, { weights: 'w.safetensors' });
+ */
+export async function fuseWithGates(ir: Plane, vis: Plane, options?: FuserOptions): Promise<FusedWithGates> {
+  const o = parseIsfuseOptions(options);
+  checkPlanes(ir, vis);
+  const runner = await loadIsfuse(o);
+  const r = await runner.run(vis.data, ir.data, ir.height, ir.width, { gates: true, maxMemoryBytes: o.maxMemoryBytes });
+  const gates = r.gates!.map((g) => upsampleGate(g, ir.width, ir.height)) as [Plane, Plane, Plane];
+  return { fused: plane(ir.width, ir.height, r.fused), gates };
+}
+
+/** A fused plane that may carry the upsampled gates (when `gates: true`). */
+export type IsfusePlane = Plane & { readonly gates?: readonly [Plane, Plane, Plane] };
+
+export const isfuse: Fuser = Object.freeze({
+  name: 'isfuse',
+  description: 'ISFuse network (intervention-stable feature learning, CVPR 2026)',
+  reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
+  options: Object.freeze({
+    weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_WEIGHTS_PATH} when present)`,
+    backend: "'auto' (default: fastest available), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'",
+    gates: 'true: also return the three gate maps at image size (result.gates); default false',
+    maxMemoryBytes: 'memory limit for the pre-run size check (default: per backend)',
+  }),
+  async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<IsfusePlane> {
+    const o = parseIsfuseOptions(options);
+    if (o.gates) {
+      const r = await fuseWithGates(ir, vis, options);
+      return Object.assign(r.fused, { gates: r.gates });
+    }
+    checkPlanes(ir, vis);
+    const runner = await loadIsfuse(o);
+    const r = await runner.run(vis.data, ir.data, ir.height, ir.width, { maxMemoryBytes: o.maxMemoryBytes });
+    return plane(ir.width, ir.height, r.fused);
+  },
+});

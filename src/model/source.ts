@@ -1,0 +1,86 @@
+/**
+ * Where a forward pass takes its convolutions from. The network code (cfi.ts, isfuse.ts) only names the
+ * reference state-dict modules; a {@link LayerSource} decides how those run:
+ *
+ * - {@link foldedSource}: inference with BatchNorm folded into constant convolution weights (built once);
+ * - {@link variableSource}: from the live tf.Variables, in eval mode (BatchNorm folded on the fly,
+ *   differentiable) or training mode (batch statistics, running statistics updated like PyTorch).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain, conv2d, foldBatchNorm, leaky, oihwToHwio, BN_MOMENTUM, type Conv } from './layers.js';
+
+export interface LayerSource {
+  /** true: BatchNorm uses batch statistics (PyTorch `model.train()`). */
+  readonly training: boolean;
+  /**
+   * CBL block of a Sequential: conv `${prefix}.${i}` -> BatchNorm `${prefix}.${i + 1}` -> LeakyReLU(0.01).
+   */
+  cbl(x: tf.Tensor4D, prefix: string, i: number): tf.Tensor4D;
+  /** Plain convolution with bias named `name` (e.g. 'cfi3.q_v', 'final_decoder.0'). */
+  conv(x: tf.Tensor4D, name: string): tf.Tensor4D;
+}
+
+/** Inference from pre-folded convolutions, keyed by the conv's module name (BN already folded in for CBLs). */
+export function foldedSource(convs: ReadonlyMap<string, Conv>): LayerSource {
+  const get = (name: string): Conv => {
+    const c = convs.get(name);
+    if (!c) throw new Error(`internal: no folded convolution '${name}'`);
+    return c;
+  };
+  return {
+    training: false,
+    cbl: (x, prefix, i) => tf.tidy(() => leaky(conv2d(x, get(`${prefix}.${i}`)))),
+    conv: (x, name) => conv2d(x, get(name)),
+  };
+}
+
+export interface VariableSourceOptions {
+  /** Training mode (batch statistics). Default false. */
+  readonly training?: boolean;
+  /** In training mode, assign the updated running statistics and count the batch (as PyTorch does). Default true. */
+  readonly updateStats?: boolean;
+  /** BatchNorm momentum. Default 0.1. */
+  readonly momentum?: number;
+}
+
+/**
+ * Convolutions and BatchNorms read from `vars` (reference state-dict names, OIHW conv weights).
+ * `counters` holds num_batches_tracked per BatchNorm and is incremented on every training-mode pass.
+ */
+export function variableSource(
+  vars: ReadonlyMap<string, tf.Variable>, counters: Map<string, number>, opts: VariableSourceOptions = {},
+): LayerSource {
+  const training = opts.training ?? false;
+  const update = opts.updateStats ?? true;
+  const momentum = opts.momentum ?? BN_MOMENTUM;
+  const v = (name: string): tf.Variable => {
+    const t = vars.get(name);
+    if (!t) throw new Error(`internal: no variable '${name}'`);
+    return t;
+  };
+  const convOf = (name: string): Conv => ({ filter: oihwToHwio(v(`${name}.weight`)), bias: v(`${name}.bias`) as tf.Tensor1D });
+  const bnOf = (name: string) => ({
+    weight: v(`${name}.weight`) as tf.Tensor1D,
+    bias: v(`${name}.bias`) as tf.Tensor1D,
+    runningMean: v(`${name}.running_mean`) as tf.Tensor1D,
+    runningVar: v(`${name}.running_var`) as tf.Tensor1D,
+  });
+  return {
+    training,
+    cbl: (x, prefix, i) =>
+      tf.tidy(() => {
+        const conv = convOf(`${prefix}.${i}`);
+        const bnName = `${prefix}.${i + 1}`;
+        const bn = bnOf(bnName);
+        if (!training) return leaky(conv2d(x, foldBatchNorm(conv, bn)));
+        const r = batchNormTrain(conv2d(x, conv), bn, momentum);
+        if (update) {
+          v(`${bnName}.running_mean`).assign(r.runningMean);
+          v(`${bnName}.running_var`).assign(r.runningVar);
+          counters.set(`${bnName}.num_batches_tracked`, (counters.get(`${bnName}.num_batches_tracked`) ?? 0) + 1);
+        }
+        return leaky(r.y);
+      }),
+    conv: (x, name) => tf.tidy(() => conv2d(x, convOf(name))),
+  };
+}

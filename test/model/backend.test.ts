@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND_NAMES, useBackend } from '../../src/model/backend.js';
+import { IsfuseError } from '../../src/core/errors.js';
+
+test('unknown backend name: usage error listing the valid names', async () => {
+  await assert.rejects(useBackend('tpu'), (e: unknown) => {
+    assert.ok(e instanceof IsfuseError && e.kind === 'usage');
+    assert.match((e as Error).message, /Unknown backend 'tpu'\. Valid backends: auto, onnx, wasm, cpu, webgpu, tfjs-node/);
+    return true;
+  });
+  assert.deepEqual([...BACKEND_NAMES], ['auto', 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node']);
+});
+
+test('wasm starts in Node and finds its .wasm files in node_modules by itself', async () => {
+  const b = await useBackend('wasm');
+  assert.equal(b.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.deepEqual(Array.from(tf.tidy(() => tf.add(tf.tensor1d([1, 2]), 1).dataSync())), [2, 3]);
+});
+
+test('cpu backend is selectable and reported', async () => {
+  const b = await useBackend('cpu');
+  assert.deepEqual([b.name, b.engine, b.tfBackend], ['cpu', 'tfjs', 'cpu']);
+});
+
+test('optional backends that are not installed fail with a message naming the package', async () => {
+  // neither `webgpu` nor @tensorflow/tfjs-node is a dependency of isfuse
+  await assert.rejects(useBackend('webgpu'), /webgpu.*(npm install webgpu|tfjs-backend-webgpu|no WebGPU adapter)/);
+  await assert.rejects(useBackend('tfjs-node'), /needs the package @tensorflow\/tfjs-node/);
+});
