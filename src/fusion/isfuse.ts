@@ -15,7 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { inputError, invalidParameter, usageError } from '../core/errors.js';
 import { plane, type Plane } from '../core/image.js';
 import { bilinearMatrix } from '../model/layers.js';
@@ -24,7 +24,8 @@ import { readIsfuseWeights } from '../model/weights.js';
 import type { Fuser, FuserOptions } from './types.js';
 
 /** The shipped default model (from the training work); may be absent. */
-export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../../models/isfuse-ivf.safetensors', import.meta.url));
+/** The shipped default model (see model/default-model.ts). */
+export const DEFAULT_WEIGHTS_PATH = DEFAULT_MODEL_PATH;
 
 export interface IsfuseOptions {
   readonly weights?: string;

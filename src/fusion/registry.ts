@@ -4,11 +4,13 @@
  * TensorFlow.js) only when it is first used, so the classical methods and the CLI start fast.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { unknownName } from '../core/errors.js';
 import type { Plane } from '../core/image.js';
 import type { FusedPlane, Fuser, FuserOptions } from './types.js';
 import { classicalFusers } from './classical/index.js';
+import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
+
+export { DEFAULT_MODEL_PATH };
 
 const methods = new Map<string, Fuser>();
 
@@ -35,9 +37,6 @@ export interface MethodInfo {
 export function listMethods(): MethodInfo[] {
   return [...methods.values()].map(({ name, description, reference, options }) => ({ name, description, reference, options }));
 }
-
-/** Path of the shipped default ISFuse model (models/isfuse-ivf.safetensors in the package). */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../models/isfuse-ivf.safetensors', import.meta.url));
 
 /** The method `fuse` uses when none is named: ISFuse when its default model ships, else GFF. */
 export function defaultMethod(): string {

@@ -16,11 +16,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { unknownName, usageError } from '../core/errors.js';
+import { invalidParameter, unknownName, usageError } from '../core/errors.js';
 
-export const BACKEND_NAMES = ['auto', 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-export type ConcreteBackend = Exclude<BackendName, 'auto'>;
+import { BACKEND_NAMES, TRAIN_BACKENDS, type BackendName, type ConcreteBackend } from './backend-names.js';
+
+export { BACKEND_NAMES, TRAIN_BACKENDS, type BackendName, type ConcreteBackend };
 
 /** What runs the network: TensorFlow.js (any of its backends) or onnxruntime. */
 export type Engine = 'tfjs' | 'onnx';
@@ -166,4 +166,19 @@ export async function useBackend(name: string = 'auto'): Promise<ActiveBackend> 
     autoChoice = undefined;
     throw e;
   }
+}
+
+/** Activates a backend that can train; 'auto' tries webgpu, wasm, cpu in that order. */
+export async function useTrainingBackend(name: string): Promise<string> {
+  if (!(TRAIN_BACKENDS as readonly string[]).includes(name)) throw invalidParameter('backend', `one of ${TRAIN_BACKENDS.join(', ')}`, name);
+  if (name !== 'auto') return (await useBackend(name)).description;
+  const errors: string[] = [];
+  for (const cand of ['webgpu', 'wasm', 'cpu']) {
+    try {
+      return (await useBackend(cand)).description;
+    } catch (e) {
+      errors.push(`${cand}: ${(e as Error).message}`);
+    }
+  }
+  throw usageError(`no backend could start for training:\n  ${errors.join('\n  ')}`);
 }

@@ -1,0 +1,63 @@
+/** `isfuse bench infer|train`: speed of the network alone, and of one five-pass training step. */
+import { Command, Option } from 'commander';
+import { invalidParameter } from '../../core/errors.js';
+import { BACKEND_NAMES, TRAIN_BACKENDS } from '../../model/backend-names.js';
+import type { GradientMode } from '../../train/step.js';
+import { parsePositiveInt } from '../util.js';
+
+function parseSize(v: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/i.exec(v.trim());
+  if (!m || Number(m[1]) < 4 || Number(m[2]) < 4) throw invalidParameter('--size', 'HxW with both sides >= 4 (e.g. 480x640)', v);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function inferCommand(): Command {
+  return new Command('infer')
+    .summary('warm median ms per pair for the ISFuse network alone (decode/encode excluded)')
+    .option('--size <HxW>', 'input size', parseSize, [480, 640] as [number, number])
+    .option('--backend <name>', `backend (${BACKEND_NAMES.join(', ')})`, 'auto')
+    .option('--runs <n>', 'timed runs after one warm-up', parsePositiveInt('--runs'), 5)
+    .option('--threads <n>', 'onnxruntime intra-op threads', parsePositiveInt('--threads'), 1)
+    .option('--json', 'print JSON')
+    .action(async (o: { size: [number, number]; backend: string; runs: number; threads: number; json?: boolean }) => {
+      const { benchInfer } = await import('../../bench/infer.js');
+      const r = await benchInfer({ height: o.size[0], width: o.size[1], backend: o.backend, runs: o.runs, threads: o.threads });
+      if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else
+        process.stdout.write(
+          `${r.backend} (${r.description}) ${r.size}: median ${r.medianMs.toFixed(0)} ms (min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}, ` +
+            `first ${r.firstMs.toFixed(0)}; ${r.runs} runs); load ${(r.machine.loadavg as number[]).join(' ')}\n`,
+        );
+    });
+}
+
+function trainCommand(): Command {
+  return new Command('train')
+    .summary('median ms per five-pass training step')
+    .option('--batch <b>', 'batch size', parsePositiveInt('--batch'), 8)
+    .option('--crop <s>', 'crop side', parsePositiveInt('--crop'), 128)
+    .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
+    .option('--warmup <n>', 'warm-up steps', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 1)
+    .option('--repeats <n>', 'timed steps', parsePositiveInt('--repeats'), 3)
+    .addOption(new Option('--memory <plan>', 'gradient plan: one intervened pass alive at a time, or all at once').choices(['sequential', 'joint']).default('sequential'))
+    .option('--json', 'print JSON')
+    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode; json?: boolean }) => {
+      const [{ useTrainingBackend }, { benchTrain }] = await Promise.all([import('../../model/backend.js'), import('../../bench/train.js')]);
+      const backend = await useTrainingBackend(o.backend);
+      const r = await benchTrain({ ...o, backend, onStep: (k, ms) => process.stderr.write(`# step ${k}${k < o.warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms\n`) });
+      if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else
+        process.stdout.write(
+          `${backend}: batch ${r.batch}, ${r.crop}x${r.crop}, ${r.memory}: median ${r.medianMs.toFixed(0)} ms/step ` +
+            `(min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}; ${r.repeats} repeats after ${r.warmup} warm-up); ` +
+            `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`,
+        );
+    });
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .summary('benchmarks: infer (network alone), train (one five-pass step)')
+    .addCommand(inferCommand())
+    .addCommand(trainCommand());
+}

@@ -1,0 +1,113 @@
+/** `isfuse train`: intervention-stable training (DESIGN.md §3) on a dataset folder. */
+import { Command, Option } from 'commander';
+import { invalidParameter, usageError } from '../../core/errors.js';
+import { TRAIN_BACKENDS } from '../../model/backend-names.js';
+import { parsePositiveInt, progressBar, warn } from '../util.js';
+
+interface TrainCliOptions {
+  data: string;
+  val?: string;
+  valEvery?: number;
+  valMax: number;
+  out: string;
+  steps?: number;
+  epochs?: number;
+  batch: number;
+  crop: number;
+  lr: number;
+  seed: number;
+  resume?: boolean;
+  backend: string;
+  checkpointEvery: number;
+  comp: boolean;
+  rand: boolean;
+  drop: boolean;
+  inv: boolean;
+  nec: boolean;
+  cfi: boolean;
+  gateEntropy: 'maximise' | 'minimise';
+  necessity: 'minimise' | 'maximise';
+  alignment: 'aligned' | 'independent';
+  small: 'skip' | 'pad';
+  augment: boolean;
+  memory: 'sequential' | 'joint';
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(4));
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .summary('train ISFuse with intervention-stable learning (five passes per step)')
+    .description(
+      'Train on a dataset folder (ir/ + vi/, or MRI/ + CT|PET|SPECT/, images paired by name).\n' +
+        'Writes OUT/weights.safetensors (reference PyTorch names), OUT/checkpoint.safetensors (resumable),\n' +
+        'OUT/train.jsonl (one line per step) and OUT/curve.svg. Loss: L_f + 0.1 L_inv + 0.05 L_nec (DESIGN.md §3).',
+    )
+    .requiredOption('--data <dir>', 'training dataset folder')
+    .option('--val <dir>', 'validation dataset folder (mmif metrics)')
+    .option('--val-every <n>', 'validate every N steps (default: at checkpoints)', parsePositiveInt('--val-every'))
+    .option('--val-max <n>', 'validate on at most N pairs', parsePositiveInt('--val-max'), 10)
+    .requiredOption('--out <dir>', 'output folder (created)')
+    .option('--steps <n>', 'number of steps', parsePositiveInt('--steps'))
+    .option('--epochs <n>', 'number of epochs (default 1 when --steps is not given)', parsePositiveInt('--epochs'))
+    .option('--batch <b>', 'batch size', parsePositiveInt('--batch'), 8)
+    .option('--crop <s>', 'square crop side (at least 17)', parsePositiveInt('--crop'), 128)
+    .option('--lr <lr>', 'Adam learning rate', (v: string) => {
+      const x = Number(v);
+      if (!(x > 0) || !Number.isFinite(x)) throw invalidParameter('--lr', 'a positive number', v);
+      return x;
+    }, 1e-4)
+    .option('--seed <s>', 'random seed (weights, crops, masks)', (v: string) => {
+      const x = Number(v);
+      if (!Number.isInteger(x) || x < 0) throw invalidParameter('--seed', 'a non-negative integer', v);
+      return x;
+    }, 0)
+    .option('--resume', 'continue from OUT/checkpoint.safetensors')
+    .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
+    .option('--checkpoint-every <n>', 'checkpoint every N steps', parsePositiveInt('--checkpoint-every'), 50)
+    .option('--no-comp', 'ablation: no complementary masking')
+    .option('--no-rand', 'ablation: no identical-region masking')
+    .option('--no-drop', 'ablation: no modality dropout (and so no L_nec)')
+    .option('--no-inv', 'ablation: no L_inv (the masking passes are skipped)')
+    .option('--no-nec', 'ablation: no L_nec (the dropout passes are skipped)')
+    .option('--no-cfi', 'ablation: every CFI reduced to refine(fv + fi)')
+    .addOption(new Option('--gate-entropy <sign>', 'entropy term of L_inv').choices(['maximise', 'minimise']).default('maximise'))
+    .addOption(new Option('--necessity <sign>', 'L_nec').choices(['minimise', 'maximise']).default('minimise'))
+    .addOption(new Option('--alignment <how>', "crop positions: 'independent' reproduces the reference's misaligned crops").choices(['aligned', 'independent']).default('aligned'))
+    .addOption(new Option('--small <policy>', 'images smaller than the crop').choices(['skip', 'pad']).default('skip'))
+    .option('--no-augment', 'no flips / transpose')
+    .addOption(new Option('--memory <plan>', "gradient plan: 'sequential' keeps one pass alive at a time").choices(['sequential', 'joint']).default('sequential'))
+    .action(async (o: TrainCliOptions) => {
+      if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give either --steps or --epochs, not both');
+      // TensorFlow.js loads only when training starts, so other commands start fast.
+      const [{ useTrainingBackend }, { train }, { mmifValidator }] = await Promise.all([
+        import('../../model/backend.js'),
+        import('../../train/loop.js'),
+        import('../../bench/validate.js'),
+      ]);
+      const backend = await useTrainingBackend(o.backend);
+      process.stderr.write(`isfuse: training on ${backend}\n`);
+      const validator = o.val ? await mmifValidator(o.val, o.valMax) : undefined;
+      let bar: ReturnType<typeof progressBar> | undefined;
+      const t0 = Date.now();
+      const res = await train({
+        data: o.data, out: o.out, steps: o.steps, epochs: o.epochs, batch: o.batch, crop: o.crop, lr: o.lr, seed: o.seed,
+        resume: o.resume, checkpointEvery: o.checkpointEvery, alignment: o.alignment, small: o.small, augment: o.augment,
+        gradientMode: o.memory, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
+        config: { comp: o.comp, rand: o.rand, drop: o.drop, inv: o.inv, nec: o.nec, cfi: o.cfi, gateEntropy: o.gateEntropy, necessity: o.necessity },
+        onNote: (m) => warn(m),
+        onProgress: (p) => {
+          if (!bar) {
+            bar = progressBar('train', p.totalSteps);
+            bar.update(p.step - 1);
+          }
+          bar.increment(1, { item: `L ${fmt(p.terms.total)} f ${fmt(p.terms.f)} inv ${fmt(p.terms.inv)} nec ${fmt(p.terms.nec)} | ${(p.ms / 1000).toFixed(1)} s/step` });
+        },
+      });
+      bar?.stop();
+      process.stderr.write(
+        `isfuse: step ${res.step}/${res.totalSteps} in ${((Date.now() - t0) / 1000).toFixed(0)} s; weights ${res.weightsPath}` +
+          (res.val ? `; validation ${Object.entries(res.val).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}` : '') + '\n',
+      );
+    });
+}
