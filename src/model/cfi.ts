@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { pooledCrossAttention } from './layers.js';
+import { pooledAttentionPair } from './train-ops.js';
 import type { LayerSource } from './source.js';
 
 export interface CfiOutput {
@@ -20,7 +21,11 @@ export interface CfiOutput {
 
 /** Runs the CFI whose state-dict prefix is `prefix` (e.g. 'cfi3'). Inputs are not disposed. */
 export function cfi(src: LayerSource, prefix: string, fv: tf.Tensor4D, fi: tf.Tensor4D, chunkRows = 0): CfiOutput {
-  const cross = tf.tidy(() => {
+  const cp = src.convParams;
+  const cross = cp ? tf.tidy(() => pooledAttentionPair(fv, fi, {
+    qv: cp(`${prefix}.q_v`), kv: cp(`${prefix}.k_v`), vv: cp(`${prefix}.v_v`),
+    qi: cp(`${prefix}.q_i`), ki: cp(`${prefix}.k_i`), vi: cp(`${prefix}.v_i`),
+  }, 8, chunkRows)) : tf.tidy(() => {
     const a = tf.tidy(() =>
       pooledCrossAttention(src.conv(fv, `${prefix}.q_v`), src.conv(fi, `${prefix}.k_i`), src.conv(fi, `${prefix}.v_i`), 8, chunkRows));
     const b = tf.tidy(() =>

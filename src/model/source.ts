@@ -7,7 +7,8 @@
  *   differentiable) or training mode (batch statistics, running statistics updated like PyTorch).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain, conv2d, foldBatchNorm, leaky, oihwToHwio, BN_MOMENTUM, type Conv } from './layers.js';
+import { conv2d, foldBatchNorm, leaky, oihwToHwio, BN_MOMENTUM, type Conv } from './layers.js';
+import { cblTrain } from './train-ops.js';
 
 export interface LayerSource {
   /** true: BatchNorm uses batch statistics (PyTorch `model.train()`). */
@@ -18,6 +19,12 @@ export interface LayerSource {
   cbl(x: tf.Tensor4D, prefix: string, i: number): tf.Tensor4D;
   /** Plain convolution with bias named `name` (e.g. 'cfi3.q_v', 'final_decoder.0'). */
   conv(x: tf.Tensor4D, name: string): tf.Tensor4D;
+  /**
+   * The parameters of plain convolution `name` (HWIO filter, bias), when the source can give them: the CFI
+   * then runs its attention in the fused form of train-ops.ts (K/V on pooled tokens, Q folded into the logits).
+   * A source without it (e.g. a wrapper that replaces some convolutions) gets the plain composition.
+   */
+  convParams?(name: string): Conv;
 }
 
 /** Inference from pre-folded convolutions, keyed by the conv's module name (BN already folded in for CBLs). */
@@ -65,7 +72,7 @@ export function variableSource(
     runningMean: v(`${name}.running_mean`) as tf.Tensor1D,
     runningVar: v(`${name}.running_var`) as tf.Tensor1D,
   });
-  return {
+  const src: LayerSource = {
     training,
     cbl: (x, prefix, i) =>
       tf.tidy(() => {
@@ -73,14 +80,20 @@ export function variableSource(
         const bnName = `${prefix}.${i + 1}`;
         const bn = bnOf(bnName);
         if (!training) return leaky(conv2d(x, foldBatchNorm(conv, bn)));
-        const r = batchNormTrain(conv2d(x, conv), bn, momentum);
+        // fused conv + batch-statistics BatchNorm + LeakyReLU with its own gradient (train-ops.ts)
+        const r = cblTrain(x, conv.filter, conv.bias, bn.weight, bn.bias);
         if (update) {
-          v(`${bnName}.running_mean`).assign(r.runningMean);
-          v(`${bnName}.running_var`).assign(r.runningVar);
+          const n = x.shape[0] * x.shape[1] * x.shape[2];
+          v(`${bnName}.running_mean`).assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(r.mean, momentum)));
+          v(`${bnName}.running_var`).assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(r.variance, (momentum * n) / Math.max(1, n - 1))));
           counters.set(`${bnName}.num_batches_tracked`, (counters.get(`${bnName}.num_batches_tracked`) ?? 0) + 1);
         }
-        return leaky(r.y);
+        tf.dispose([r.mean, r.variance]);
+        return r.y;
       }),
     conv: (x, name) => tf.tidy(() => conv2d(x, convOf(name))),
   };
+  // training: the CFI attention in its fused form (train-ops.ts); inference keeps the plain composition,
+  // whose peak memory src/model/memory.ts estimates
+  return training ? { ...src, convParams: convOf } : src;
 }
