@@ -19,3 +19,21 @@ export { syntheticPair, type SyntheticPair, type SyntheticPairOptions } from './
 export { fuse, type FuseOptions, type FuseResult, type ColorFrom, type ResizeMode, type Range16 } from './fusion/fuse.js';
 export { listMethods, getMethod, registerMethod, defaultMethod, DEFAULT_MODEL_PATH, type MethodInfo } from './fusion/registry.js';
 export type { Fuser, FuserOptions } from './fusion/types.js';
+
+export { evaluate, evaluateDirs, type EvaluateOptions, type EvaluateDirsOptions, type DirEvaluation, type ImageValues } from './metrics/evaluate.js';
+export { listMetrics, getMetric, resolveMetrics, CONVENTIONS, CONVENTION_INFO, DEFAULT_CONVENTION } from './metrics/registry.js';
+export { formatResult, REPORT_FORMATS, type ReportFormat } from './metrics/report.js';
+export type { Convention, MetricDef, MmifInputs, VifbInputs } from './metrics/types.js';
+
+export { BACKEND_NAMES, TRAIN_BACKENDS } from './model/backend-names.js';
+
+import type { TrainOptions, TrainResult } from './train/loop.js';
+export type { TrainOptions, TrainResult };
+/**
+ * Trains ISFuse with intervention-stable learning (DESIGN.md §3) on a dataset folder: see `isfuse train --help`.
+ * TensorFlow.js loads on the first call, so importing isfuse for fusion or metrics stays light.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { train: run } = await import('./train/loop.js');
+  return run(options);
+}

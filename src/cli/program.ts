@@ -7,7 +7,9 @@ import { IsfuseError } from '../core/errors.js';
 import { fuseCommand } from './commands/fuse.js';
 import { methodsCommand } from './commands/methods.js';
 import { demoCommand } from './commands/demo.js';
-// import { evalCommand } from './commands/eval.js';
+import { evalCommand } from './commands/eval.js';
+import { trainCommand } from './commands/train.js';
+import { benchCommand } from './commands/bench.js';
 
 // dist/cli/program.js and src/cli/program.ts both sit two levels below package.json.
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,10 +20,17 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand()]) {
-    program.addCommand(cmd.exitOverride().showHelpAfterError('(run with --help for usage)'));
-  }
+  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand(), evalCommand(), trainCommand(), benchCommand()]) program.addCommand(cmd);
+  overrideExits(program);
   return program;
+}
+
+/** Commander errors become exceptions (mapped to exit statuses in main), at every level of sub-commands. */
+function overrideExits(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+    overrideExits(sub);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Commander has already printed its message (or the help / version).
-      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+      // Asked-for help and version exit 0; help shown because a command was missing is a usage error.
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
     if (e instanceof IsfuseError) {
       process.stderr.write(`isfuse: error: ${e.message}\n`);

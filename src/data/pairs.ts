@@ -9,40 +9,13 @@
  * 8-bit colour files), the infrared side as gray (the same Y weights for 3-channel files, as OpenCV's
  * RGB2GRAY); 16-bit files: 0.299 R + 0.587 G + 0.114 B over 65535 (gray: value / 65535).
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
 import type { RasterImage } from '../core/image.js';
 import { rgbToYCrCb, luminance } from '../io/color.js';
 import { decodeImage } from '../io/decode.js';
-
-/** Image file extensions read by the data pipeline (decodeImage's formats). */
-export const DATA_IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
-
-/** Image files of a folder by name stem (a local copy of the CLI's pairing, since data/ sits below cli/). */
-async function imagesByStem(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const name of (await readdir(dir)).sort()) {
-    const ext = extname(name).toLowerCase();
-    if (!DATA_IMAGE_EXTENSIONS.includes(ext) || name.startsWith('.')) continue;
-    const stem = basename(name, extname(name));
-    if (out.has(stem)) throw inputError(`folder '${dir}' holds two images named '${stem}'`);
-    out.set(stem, join(dir, name));
-  }
-  return out;
-}
-
-async function pairByStem(a: string, b: string): Promise<{ pairs: { stem: string; paths: [string, string] }[]; unpaired: string[] }> {
-  const [ma, mb] = await Promise.all([imagesByStem(a), imagesByStem(b)]);
-  const pairs: { stem: string; paths: [string, string] }[] = [];
-  const unpaired: string[] = [];
-  for (const stem of [...new Set([...ma.keys(), ...mb.keys()])].sort()) {
-    const pa = ma.get(stem), pb = mb.get(stem);
-    if (pa && pb) pairs.push({ stem, paths: [pa, pb] });
-    else unpaired.push(`${stem}: no partner in ${pa ? b : a}`);
-  }
-  return { pairs, unpaired };
-}
+import { pairByStem } from '../io/folders.js';
 
 /** One pair of files: `vi` = visible / MRI, `ir` = infrared / CT / PET / SPECT. */
 export interface PairFiles {
@@ -82,9 +55,16 @@ export async function findPairs(dir: string): Promise<{ pairs: PairFiles[]; layo
   for (const layout of DATASET_LAYOUTS) {
     const [v, i] = layout;
     if (!(await isDir(join(dir, v))) || !(await isDir(join(dir, i)))) continue;
-    const { pairs, unpaired } = await pairByStem(join(dir, v), join(dir, i));
+    const { pairs, unpaired } = await pairByStem([
+      { dir: join(dir, v), what: `${v}/` },
+      { dir: join(dir, i), what: `${i}/` },
+    ]);
     if (pairs.length === 0) throw inputError(`dataset folder '${dir}': no same-named images in ${v}/ and ${i}/`);
-    return { pairs: pairs.map((p) => ({ stem: p.stem, vi: p.paths[0]!, ir: p.paths[1]! })), layout, unpaired };
+    return {
+      pairs: pairs.map((p) => ({ stem: p.stem, vi: p.paths[0]!, ir: p.paths[1]! })),
+      layout,
+      unpaired: unpaired.map((u) => `${u.stem}: no partner in ${join(dir, u.lacks[0]!)}`),
+    };
   }
   throw inputError(
     `dataset folder '${dir}' has none of the expected sub-folder pairs (${DATASET_LAYOUTS.map(([a, b]) => `${a}/+${b}/`).join(', ')})`,

@@ -9,7 +9,8 @@ import { heatmap } from '../../io/heatmap.js';
 import type { Plane } from '../../core/image.js';
 import { fuse, type FuseOptions, type Range16 } from '../../fusion/fuse.js';
 import { defaultMethod, getMethod, listMethods } from '../../fusion/registry.js';
-import { pairByStem, parseKeyValue, parsePositiveInt, progressBar, warn } from '../util.js';
+import { pairByStem } from '../../io/folders.js';
+import { parseKeyValue, parsePositiveInt, progressBar, warn } from '../util.js';
 
 interface FuseCliOptions {
   output?: string;
@@ -145,7 +146,10 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
   for (const w of warnings) warn(w);
   const done = pairs.length - failures.length;
   process.stderr.write(`isfuse: fused ${done} of ${pairs.length} pairs into ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-  if (unpaired.length > 0) process.stderr.write(`isfuse: skipped ${unpaired.length} file(s) without a partner:\n  ${unpaired.join('\n  ')}\n`);
+  if (unpaired.length > 0) {
+    const lines = unpaired.map((u) => `${u.stem}: no partner in ${u.lacks.join(', ')}`);
+    process.stderr.write(`isfuse: skipped ${unpaired.length} file(s) without a partner:\n  ${lines.join('\n  ')}\n`);
+  }
   if (failures.length > 0) process.stderr.write(`isfuse: ${failures.length} pair(s) failed:\n  ${failures.join('\n  ')}\n`);
   if (status === 0 && (unpaired.length > 0 || failures.length > 0)) status = 2;
   return status;

@@ -1,0 +1,113 @@
+/**
+ * `isfuse eval`: metrics of a folder of fused images against the source folders, in one named convention.
+ *
+ *   isfuse eval --ir-dir D --vis-dir D --fused-dir D [--convention mmif|vifb] [--metrics A,B,...]
+ *               [--format table|csv|json|md] [--per-image] [--out FILE] [--workers N]
+ *
+ * Files pair by stem (the fused image may have another extension). Stems lacking a partner are skipped with a
+ * warning and listed in the output. Progress goes to stderr; the result to stdout or, written atomically
+ * (temporary file, then rename), to --out. Bad options, unreadable folders or images, and size mismatches
+ * are IsfuseErrors (exit status 2).
+ */
+import { Command } from 'commander';
+import { DEFAULT_MAX_PIXELS } from '../../io/decode.js';
+import { writeFileAtomic } from '../../io/encode.js';
+import { defaultWorkers, evaluateDirs, pairFolders } from '../../metrics/evaluate.js';
+import { checkConvention, CONVENTIONS, CONVENTION_INFO, DEFAULT_CONVENTION, listMetrics, resolveMetrics } from '../../metrics/registry.js';
+import { checkFormat, formatResult, REPORT_FORMATS } from '../../metrics/report.js';
+import { inputError, invalidParameter } from '../../core/errors.js';
+import { parsePositiveInt, progressBar, warn } from '../util.js';
+import type { Convention } from '../../metrics/types.js';
+
+interface EvalCliOptions {
+  irDir: string;
+  visDir: string;
+  fusedDir: string;
+  convention: Convention;
+  metrics?: string[];
+  format: string;
+  perImage?: boolean;
+  out?: string;
+  workers: number;
+  maxPixels: number;
+  progress: boolean;
+}
+
+function parseMetricList(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw invalidParameter('--metrics', 'a comma-separated list of metric names', value);
+  return names;
+}
+
+function metricHelp(): string {
+  return CONVENTIONS.map((c) => `  ${c}: ${listMetrics(c).map((m) => m.name).join(', ')}`).join('\n');
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .summary('fusion metrics of a folder of fused images (mmif or vifb convention)')
+    .description(
+      [
+        'Computes fusion quality metrics for every fused image against the same-stem infrared and visible images.',
+        'Conventions (the same metric name can mean different numbers in each; every output names its convention):',
+        ...CONVENTIONS.map((c) => `  ${c}: ${CONVENTION_INFO[c].source}; images ${CONVENTION_INFO[c].images}`),
+        'Metrics:',
+        metricHelp(),
+        'The mean and the population standard deviation (ddof 0) over the images are always reported.',
+      ].join('\n'),
+    )
+    .requiredOption('--ir-dir <dir>', 'folder of infrared (or CT/PET/SPECT) images')
+    .requiredOption('--vis-dir <dir>', 'folder of visible (or MRI) images')
+    .requiredOption('--fused-dir <dir>', 'folder of fused images (paired by file stem)')
+    .option('--convention <name>', `metric convention: ${CONVENTIONS.join(' | ')}`, checkConvention, DEFAULT_CONVENTION)
+    .option('--metrics <list>', 'comma-separated metric names (case-insensitive; default: all of the convention)', parseMetricList)
+    .option('--format <fmt>', `output format: ${REPORT_FORMATS.join(' | ')}`, 'table')
+    .option('--per-image', 'one row per image besides the mean and std')
+    .option('--out <file>', 'write the result to this file (atomically) instead of stdout')
+    .option('--workers <n>', 'worker threads (1 = no worker thread)', parsePositiveInt('--workers'), defaultWorkers())
+    .option('--max-pixels <n>', 'largest accepted image (width x height)', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (opts: EvalCliOptions) => {
+      await runEval(opts);
+    });
+}
+
+async function runEval(opts: EvalCliOptions): Promise<void> {
+  // Validate everything cheap before touching the disk.
+  const format = checkFormat(opts.format);
+  const convention = opts.convention;
+  const metrics = resolveMetrics(convention, opts.metrics).map((m) => m.name);
+  const dirs = { ir: opts.irDir, vis: opts.visDir, fused: opts.fusedDir };
+
+  const { pairs, missing } = await pairFolders(dirs);
+  for (const m of missing.slice(0, 20)) warn(`${m.name}: no ${m.lacks.map((r) => `${r} image`).join(', no ')}; skipped`);
+  if (missing.length > 20) warn(`... and ${missing.length - 20} more images without a partner`);
+  if (pairs.length === 0) {
+    throw inputError(
+      `Expected images with the same file stem in ${opts.irDir}, ${opts.visDir} and ${opts.fusedDir} but received none` +
+        (missing.length > 0 ? ` (${missing.length} stems lack a partner)` : ''),
+    );
+  }
+
+  const bar = opts.progress ? progressBar(`eval ${convention}`, pairs.length) : undefined;
+  let result;
+  try {
+    result = await evaluateDirs({
+      irDir: opts.irDir,
+      visDir: opts.visDir,
+      fusedDir: opts.fusedDir,
+      convention,
+      metrics,
+      perImage: opts.perImage === true,
+      workers: opts.workers,
+      maxPixels: opts.maxPixels,
+      onWarning: warn,
+      onProgress: (p) => bar?.increment(1, { item: p.name }),
+    });
+  } finally {
+    bar?.stop();
+  }
+  const text = formatResult(result, format, { perImage: opts.perImage === true });
+  if (opts.out === undefined) process.stdout.write(text);
+  else await writeFileAtomic(opts.out, text);
+}

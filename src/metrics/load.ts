@@ -1,0 +1,36 @@
+/**
+ * Loading images for the metrics: file or decoded raster -> the planes a convention's metrics take.
+ *
+ * - mmif (METRICS.md §0 "CDDFuse"): every image becomes one gray float64 plane of integer values 0..255 through
+ *   {@link grayMmif} (OpenCV's float32 BGR2GRAY, then round half to even; 1-channel files keep their values;
+ *   16-bit files are reduced to 8 bits first, as `cv2.imread` does).
+ * - vifb: the colleague's `loadVifb` in `./vifb/` (per-channel planes).
+ */
+import { decodeImage, type DecodeOptions } from '../io/decode.js';
+import { grayMmif } from '../io/color.js';
+import type { RasterImage } from '../core/image.js';
+import { plane64 } from '../core/image.js';
+import type { Plane64 } from './types.js';
+
+/** A path to an image file, or an image already decoded. */
+export type ImageSource = string | RasterImage;
+
+/** The mmif gray plane of a decoded image. */
+export function mmifPlane(img: RasterImage): Plane64 {
+  return plane64(img.width, img.height, grayMmif(img));
+}
+
+/**
+ * Reads an image file as the mmif convention does: decode (EXIF orientation applied, alpha dropped), then the
+ * OpenCV gray conversion. Throws an input error naming the file when it cannot be read.
+ *
+ * @example const ir = await loadMmif('MSRS/test/ir/00001D.png'); // ir.data: Float64Array of 0..255 integers
+ */
+export async function loadMmif(path: string, options?: DecodeOptions): Promise<Plane64> {
+  return mmifPlane(await decodeImage(path, options));
+}
+
+/** Decodes `src` if it is a path; returns it unchanged if it is already a raster. */
+export async function toRaster(src: ImageSource, options?: DecodeOptions): Promise<RasterImage> {
+  return typeof src === 'string' ? decodeImage(src, options) : src;
+}
