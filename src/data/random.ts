@@ -90,3 +90,16 @@ export class Rng {
     return out;
   }
 }
+
+/** mulberry32: a tiny seeded PRNG in [0, 1) (deterministic across platforms), for one-shot streams that
+ * need no saved state: the synthetic demo pair and weight initialisation. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -7,6 +7,7 @@
  * A good fusion keeps both the texture and the hot objects. Deterministic for a given seed.
  */
 import type { RasterImage } from '../core/image.js';
+import { mulberry32 } from './random.js';
 
 export interface SyntheticPairOptions {
   width?: number;
@@ -17,18 +18,6 @@ export interface SyntheticPairOptions {
 export interface SyntheticPair {
   readonly ir: RasterImage;
   readonly vis: RasterImage;
-}
-
-/** mulberry32: a tiny seeded PRNG (deterministic across platforms). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function syntheticPair(options: SyntheticPairOptions = {}): SyntheticPair {

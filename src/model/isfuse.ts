@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cfi } from './cfi.js';
 import { ATTENTION_CHUNK_ROWS, foldBatchNormExact, maxPool2, resizeBilinear, type Conv } from './layers.js';
 import { foldedSource, variableSource, type LayerSource, type VariableSourceOptions } from './source.js';
+import { mulberry32 } from '../data/random.js';
 
 /** Channel width d of the reference model. */
 export const ISFUSE_DIM = 32;
@@ -144,18 +145,6 @@ export function paramsToValues(p: IsfuseParams): Map<string, Float32Array | numb
     else out.set(s.name, p.variables.get(s.name)!.dataSync() as Float32Array);
   }
   return out;
-}
-
-/** Small deterministic PRNG (mulberry32) for reproducible initialisation. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
