@@ -22,6 +22,29 @@ export function normalize1(x: Float64Array): Float64Array {
  * 'bad' (holds NaN: a constant non-zero image, or NaN / infinite input), or 'ok'.
  */
 export function normalize1Into(x: Float64Array, out: Float64Array): 'zero' | 'bad' | 'ok' {
+  // Fast path: Math.max / Math.min (NaN-propagating, branch-free) and a check that every sample is an integer
+  // 0..255; anything else (NaN, infinities, other values) takes the general loop below.
+  let mx = -Infinity, mn = Infinity, bytes = true;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    mx = Math.max(mx, v);
+    mn = Math.min(mn, v);
+    if ((v & 255) !== v) bytes = false;
+  }
+  if (mx !== mx || mn !== mn || !bytes) return normalize1General(x, out);
+  if (mx === 0 && mn === 0) {
+    out.set(x);
+    return 'zero';
+  }
+  const d = mx - mn;
+  const lut = new Float64Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - mn) / d) * 255);
+  for (let i = 0; i < x.length; i++) out[i] = lut[x[i]! | 0]!;
+  return d > 0 ? 'ok' : 'bad';
+}
+
+/** {@link normalize1Into} for any float64 data (NaN, infinities, non-integer or out-of-range samples). */
+function normalize1General(x: Float64Array, out: Float64Array): 'zero' | 'bad' | 'ok' {
   let mx = -Infinity, mn = Infinity, finite = true;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;

@@ -663,3 +663,57 @@ export function filterPair(a: Float64Array, b: Float64Array, filter: FrequencyFi
   rowsPass(a, b, width, height, false, data);
   columnsPass(a, b, width, height, true);
 }
+
+const rowMajorCache = new WeakMap<FrequencyFilter, Float64Array>();
+
+/** The filter's response in row-major layout (index `v * width + u`), cached per filter object. */
+function rowMajor(filter: FrequencyFilter): Float64Array {
+  let rm = rowMajorCache.get(filter);
+  if (!rm) {
+    const { width, height, data } = filter;
+    rm = new Float64Array(width * height);
+    for (let u = 0; u < width; u++) for (let v = 0; v < height; v++) rm[v * width + u] = data[u * height + v]!;
+    rowMajorCache.set(filter, rm);
+  }
+  return rm;
+}
+
+/**
+ * The second half of {@link filterPair} on a spectrum that is already transformed: `Z` (the forward 2-D DFT of
+ * `a + i b`, as {@link fft2d} leaves it) is multiplied by `filter` and transformed back into `outRe`, `outIm`
+ * (which may be `zr`, `zi` themselves). With the spectrum from {@link fft2d} this performs exactly the float64
+ * operations of `filterPair(a, b, filter)`, so the results are bit-identical; it lets one forward transform serve
+ * several filters.
+ */
+export function filterSpectrum(zr: Float64Array, zi: Float64Array, filter: FrequencyFilter, outRe: Float64Array, outIm: Float64Array): void {
+  const { width, height } = filter;
+  const n = width * height;
+  if (zr.length !== n || zi.length !== n || outRe.length !== n || outIm.length !== n) {
+    throw new RangeError(`filterSpectrum: expected ${n} samples for ${width}x${height}`);
+  }
+  if (zr === zi || outRe === outIm) throw new RangeError('filterSpectrum: real and imaginary parts must be different arrays');
+  const rm = rowMajor(filter);
+  const C = Math.min(CHUNK_LANES, height);
+  chunkBuf(C * width);
+  for (let y0 = 0; y0 < height; y0 += C) {
+    const c = Math.min(C, height - y0);
+    const br = cRe.subarray(0, c * width), bi = cIm.subarray(0, c * width);
+    for (let b = 0; b < c; b++) {
+      const src = (y0 + b) * width;
+      for (let x = 0; x < width; x++) {
+        const v = rm[src + x]!;
+        br[x * c + b] = zr[src + x]! * v;
+        bi[x * c + b] = zi[src + x]! * v;
+      }
+    }
+    fftAxis0(br, bi, c, true);
+    for (let b = 0; b < c; b++) {
+      const dst = (y0 + b) * width;
+      for (let x = 0; x < width; x++) {
+        outRe[dst + x] = br[x * c + b]!;
+        outIm[dst + x] = bi[x * c + b]!;
+      }
+    }
+  }
+  columnsPass(outRe, outIm, width, height, true);
+}

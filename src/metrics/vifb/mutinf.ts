@@ -25,6 +25,24 @@ import { channelMean, perPlane } from './channels.js';
 
 /** VIFB's stretch and re-quantisation of `x` to integer levels 0..255 (see the module comment). */
 export function quantizeMinMax(x: Float64Array): Uint8Array {
+  // Fast path for integer samples 0..255 (what the loaders give): branch-free min / max, one table lookup per
+  // sample; anything else (NaN, other values) takes the general loops below. Same results.
+  let fmx = -Infinity, fmn = Infinity, bytes = true;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    fmx = Math.max(fmx, v);
+    fmn = Math.min(fmn, v);
+    if ((v & 255) !== v) bytes = false;
+  }
+  if (bytes && fmx === fmx && fmn === fmn) {
+    const q = new Uint8Array(x.length);
+    if (!(fmx !== fmn)) return q;
+    const d = fmx - fmn;
+    const lut = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - fmn) / d) * 255);
+    for (let i = 0; i < x.length; i++) q[i] = lut[x[i]! | 0]!;
+    return q;
+  }
   let mx = -Infinity, mn = Infinity;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;

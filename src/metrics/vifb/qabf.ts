@@ -43,10 +43,14 @@ export interface QabfGradients {
 
 /** Sobel strength and orientation of `x` as the reference computes them (x255, conv2 'same'). */
 export function qabfGradients(x: Plane64): QabfGradients {
+  const n = x.width * x.height;
+  return gradientsInto(x, pad1(x, 'zero'), new Float64Array(n), new Float64Array(n));
+}
+
+/** {@link qabfGradients} into given arrays; `p` holds `pad1(x, 'zero')`. */
+function gradientsInto(x: Plane64, p: Float64Array, g: Float64Array, alpha: Float64Array): QabfGradients {
   const { width: w, height: h } = x;
-  const p = pad1(x, 'zero');
   const wp = w + 2;
-  const g = new Float64Array(w * h), alpha = new Float64Array(w * h);
   for (let y = 0; y < h; y++) {
     let c = (y + 1) * wp + 1;
     const o = y * w;
@@ -62,6 +66,30 @@ export function qabfGradients(x: Plane64): QabfGradients {
     }
   }
   return { g, alpha };
+}
+
+// Buffers for Qabf.compute, reused from call to call (single-threaded): the zero-padded plane and, per distinct
+// plane of an evaluation, its strength and orientation (freed by the next call).
+let padBuf = new Float64Array(0), padW = 0, padH = 0;
+let pool: Float64Array[] = [];
+let poolN = 0;
+
+function pooledGradients(x: Plane64, used: Float64Array[]): QabfGradients {
+  const { width: w, height: h, data } = x;
+  const n = w * h;
+  if (poolN !== n) {
+    pool = [];
+    poolN = n;
+  }
+  if (padW !== w || padH !== h) {
+    padBuf = new Float64Array((w + 2) * (h + 2)); // the zero frame is never written
+    padW = w;
+    padH = h;
+  }
+  for (let y = 0; y < h; y++) padBuf.set(data.subarray(y * w, y * w + w), (y + 1) * (w + 2) + 1);
+  const g = pool.pop() ?? new Float64Array(n), alpha = pool.pop() ?? new Float64Array(n);
+  used.push(g, alpha);
+  return gradientsInto(x, padBuf, g, alpha);
 }
 
 /** Qabf from the gradients of A, B and F. */
@@ -106,7 +134,12 @@ export const Qabf: VifbMetric = {
   description: 'Xydeas-Petrovic edge preservation (Sobel strength and orientation), mean over channels',
   uses: ['ir', 'vis', 'fused'],
   compute: (inputs) => {
-    const grad = perPlane(qabfGradients);
-    return channelMean('Qabf', inputs, ({ vis, ir, fused }) => qabfFromGradients(grad(vis), grad(ir), grad(fused)));
+    const used: Float64Array[] = [];
+    const grad = perPlane((p: Plane64) => pooledGradients(p, used));
+    try {
+      return channelMean('Qabf', inputs, ({ vis, ir, fused }) => qabfFromGradients(grad(vis), grad(ir), grad(fused)));
+    } finally {
+      if (used.length > 0 && used[0]!.length === poolN) pool.push(...used);
+    }
   },
 };
