@@ -4,17 +4,9 @@
 import { plane64 } from '../../../src/core/image.js';
 import type { Plane64 } from '../../../src/metrics/types.js';
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small deterministic PRNG in [0, 1) (the project's own, src/data/random.ts). */
+import { mulberry32 as rng } from '../../../src/data/random.js';
+export { rng };
 
 /** A w x h plane of random integers 0..255 (seeded), optionally smoothed so it has structure like a photo. */
 export function randomPlane(w: number, h: number, seed: number, smooth = false): Plane64 {

@@ -2,23 +2,15 @@
  * Test helpers for the vifb metrics: deterministic synthetic images, and deliberately naive re-implementations
  * written straight from METRICS.md §1 / the MATLAB code (direct DFT with explicit fftshift / ifftshift and
  * freqspace, full 2-D windows, explicit padding, MATLAB's per-pixel loops). They share no code with src/ beyond
- * the Plane type, so agreement with them checks the fast paths (FFT plans, separable filters, packing two images
+ * the Plane type and the seeded PRNG, so agreement with them checks the fast paths (FFT plans, separable filters, packing two images
  * per FFT, tile bookkeeping) independently of the golden file. Only for small images (O(N^2) DFT).
  */
 import { plane64 } from '../../../src/core/image.js';
 import type { Plane64, VifbInputs } from '../../../src/metrics/types.js';
 
-/** mulberry32: deterministic uniform [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small deterministic PRNG in [0, 1) (the project's own, src/data/random.ts). */
+import { mulberry32 as rng } from '../../../src/data/random.js';
+export { rng };
 
 /** A structured 0..255 integer image: smooth blobs + edges + noise (no flat regions, so no 0/0 anywhere). */
 export function texture(w: number, h: number, seed: number): Plane64 {
