@@ -98,8 +98,8 @@ export function trainCommand(): Command {
         onNote: (m) => warn(m),
         onProgress: (p) => {
           if (!bar) {
-            bar = progressBar('train', p.totalSteps);
-            bar.update(p.step - 1);
+            // Count only this run's steps, so that rate and ETA are right after a --resume.
+            bar = progressBar(p.step > 1 ? `train (resumed at step ${p.step - 1} of ${p.totalSteps})` : 'train', p.totalSteps - p.step + 1);
           }
           bar.increment(1, { item: `L ${fmt(p.terms.total)} f ${fmt(p.terms.f)} inv ${fmt(p.terms.inv)} nec ${fmt(p.terms.nec)} | ${(p.ms / 1000).toFixed(1)} s/step` });
         },
