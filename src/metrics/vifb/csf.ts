@@ -5,6 +5,7 @@
  * `freqspace([H, W], 'meshgrid')` grid scaled by `W/k`, `H/k` (k = 30 for Qcb, 8 for Qcv).
  */
 import { filterPair, frequencyFilter, type FrequencyFilter } from './fft.js';
+import { stretchRound } from './stretch.js';
 
 /**
  * `normalize1`: all-zero data is returned unchanged (a copy); otherwise
@@ -37,9 +38,7 @@ export function normalize1Into(x: Float64Array, out: Float64Array): 'zero' | 'ba
     return 'zero';
   }
   const d = mx - mn;
-  const lut = new Float64Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - mn) / d) * 255);
-  for (let i = 0; i < x.length; i++) out[i] = lut[x[i]! | 0]!;
+  stretchRound(x, mn, d, out, true);
   return d > 0 ? 'ok' : 'bad';
 }
 
@@ -57,14 +56,7 @@ function normalize1General(x: Float64Array, out: Float64Array): 'zero' | 'bad' |
     return 'zero';
   }
   const d = mx - mn;
-  // (x - min) / (max - min) >= 0, so Math.round (half up) is MATLAB's round (half away from zero).
-  // Integer samples 0..255 (what the loaders give) go through a table of the same expression.
-  const lut = new Float64Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - mn) / d) * 255);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    out[i] = (v & 255) === v ? lut[v]! : Math.round(((v - mn) / d) * 255);
-  }
+  stretchRound(x, mn, d, out, false);
   return finite && d > 0 ? 'ok' : 'bad';
 }
 

@@ -22,6 +22,7 @@
  */
 import type { Plane64, VifbMetric } from '../types.js';
 import { channelMean, perPlane } from './channels.js';
+import { stretchRound } from './stretch.js';
 
 /** VIFB's stretch and re-quantisation of `x` to integer levels 0..255 (see the module comment). */
 export function quantizeMinMax(x: Float64Array): Uint8Array {
@@ -37,10 +38,7 @@ export function quantizeMinMax(x: Float64Array): Uint8Array {
   if (bytes && fmx === fmx && fmn === fmn) {
     const q = new Uint8Array(x.length);
     if (!(fmx !== fmn)) return q;
-    const d = fmx - fmn;
-    const lut = new Uint8Array(256);
-    for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - fmn) / d) * 255);
-    for (let i = 0; i < x.length; i++) q[i] = lut[x[i]! | 0]!;
+    stretchRound(x, fmn, fmx - fmn, q, true);
     return q;
   }
   let mx = -Infinity, mn = Infinity;
@@ -51,15 +49,7 @@ export function quantizeMinMax(x: Float64Array): Uint8Array {
   }
   const q = new Uint8Array(x.length);
   if (!(mx !== mn)) return q;
-  const d = mx - mn;
-  // (a - min) / (max - min) * 255 is in [0, 255], where Math.round (half up) = round half away from zero.
-  // Integer samples 0..255 (what the loaders give) go through a table of the same expression.
-  const lut = new Uint8Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - mn) / d) * 255);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    q[i] = (v & 255) === v ? lut[v]! : Math.round(((v - mn) / d) * 255);
-  }
+  stretchRound(x, mn, mx - mn, q, false);
   return q;
 }
 
