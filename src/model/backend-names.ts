@@ -6,5 +6,8 @@ export const BACKEND_NAMES = ['auto', 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-nod
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
-/** Backends that can train (onnx is inference-only); 'auto' picks the first that starts. */
-export const TRAIN_BACKENDS = ['auto', 'webgpu', 'wasm', 'cpu', 'tfjs-node'] as const;
+/**
+ * Backends that can train; 'auto' picks the first that starts of webgpu, onnx, wasm, cpu. `onnx` runs the
+ * whole training step as one onnxruntime graph (train/onnx-step.ts), the fast path on CPUs.
+ */
+export const TRAIN_BACKENDS = ['auto', 'webgpu', 'onnx', 'wasm', 'cpu', 'tfjs-node'] as const;

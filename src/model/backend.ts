@@ -4,7 +4,8 @@
  * Names (the `--backend` values):
  * - `auto`: the fastest available: `webgpu` when its packages are installed and a GPU adapter answers,
  *   else `onnx` (onnxruntime-node, a dependency), else `tfjs-node` when installed, else `wasm`, else `cpu`.
- * - `onnx`: inference only: the network as an ONNX graph (model/onnx.ts) run by onnxruntime-node on the CPU.
+ * - `onnx`: onnxruntime-node on the CPU: for inference the network as an ONNX graph (model/onnx.ts), for
+ *   training the whole five-pass step with its gradient as one graph (train/onnx-step.ts).
  * - `wasm`: TensorFlow.js wasm backend (XNNPACK, SIMD; one thread in Node).
  * - `cpu`: TensorFlow.js plain-JavaScript backend (slow; the reference).
  * - `webgpu`: TensorFlow.js WebGPU backend; in Node it needs the optional packages `webgpu` (Dawn) and
@@ -168,14 +169,18 @@ export async function useBackend(name: string = 'auto'): Promise<ActiveBackend> 
   }
 }
 
-/** Activates a backend that can train; 'auto' tries webgpu, wasm, cpu in that order. */
-export async function useTrainingBackend(name: string): Promise<string> {
+/** Activates a backend that can train; 'auto' tries webgpu, onnx, wasm, cpu in that order. */
+export async function useTrainingBackend(name: string): Promise<{ engine: Engine; description: string }> {
   if (!(TRAIN_BACKENDS as readonly string[]).includes(name)) throw invalidParameter('backend', `one of ${TRAIN_BACKENDS.join(', ')}`, name);
-  if (name !== 'auto') return (await useBackend(name)).description;
+  const pick = async (n: string) => {
+    const b = await useBackend(n);
+    return { engine: b.engine, description: b.engine === 'onnx' ? `${b.description}, whole training step as one graph` : b.description };
+  };
+  if (name !== 'auto') return pick(name);
   const errors: string[] = [];
-  for (const cand of ['webgpu', 'wasm', 'cpu']) {
+  for (const cand of ['webgpu', 'onnx', 'wasm', 'cpu']) {
     try {
-      return (await useBackend(cand)).description;
+      return await pick(cand);
     } catch (e) {
       errors.push(`${cand}: ${(e as Error).message}`);
     }

@@ -42,6 +42,8 @@ export interface IsfuseRunner {
    * [0,1]. Throws an input error before running when the pair needs more memory than the limit.
    */
   run(vi: Float32Array, ir: Float32Array, height: number, width: number, opts?: RunOptions): Promise<RunResult>;
+  /** onnxruntime with `profilePrefix`: stops the profilers (the files `<prefix>_<date>.json` are then complete). */
+  endProfiling?(): Promise<void>;
   dispose(): void;
 }
 
@@ -87,6 +89,8 @@ const MAX_SESSIONS = 4;
 export interface OnnxRunnerOptions {
   /** onnxruntime intra-op threads (default 1: on this project's 2-vCPU machines a second adds nothing). */
   readonly threads?: number;
+  /** turn on onnxruntime's profiler, writing `<prefix>_<date>.json` per session (bench infer --profile) */
+  readonly profilePrefix?: string;
 }
 
 /** onnxruntime engine: a graph per image size, built and cached on first use. */
@@ -105,6 +109,7 @@ export async function createOnnxRunner(values: StateValues, backend: ActiveBacke
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
       });
       s.catch(() => sessions.delete(key));
     }
@@ -128,6 +133,9 @@ export async function createOnnxRunner(values: StateValues, backend: ActiveBacke
       });
       const f = (k: string) => r[k].data as Float32Array;
       return { fused: f('fused'), gates: opts.gates ? gateMaps(height, width, f('g3'), f('g4'), f('g5')) : undefined };
+    },
+    async endProfiling() {
+      for (const s of sessions.values()) (await s).endProfiling();
     },
     dispose() {
       for (const s of sessions.values()) void s.then((x) => x.release()).catch(() => undefined);

@@ -30,6 +30,7 @@ import { installConvGradient } from './conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
 import { trainingCurveSvg } from './plot.js';
+import { OnnxTrainer } from './onnx-step.js';
 import { Adam, namedTrainables, trainStep, type GradientMode, type LossTerms } from './step.js';
 
 /** Metadata key of the training state in checkpoint.safetensors. */
@@ -75,8 +76,13 @@ export interface TrainOptions {
   readonly alignment?: CropAlignment;
   readonly augment?: boolean;
   readonly small?: SmallImagePolicy;
-  /** default 'sequential' (one pass alive at a time) */
+  /** default 'sequential' (one pass alive at a time; TensorFlow.js engine only) */
   readonly gradientMode?: GradientMode;
+  /**
+   * What runs the step: 'tfjs' (the active TensorFlow.js backend; default) or 'onnx' (the whole step as one
+   * onnxruntime graph, train/onnx-step.ts; the Adam update and checkpoints stay in TensorFlow.js).
+   */
+  readonly engine?: 'tfjs' | 'onnx';
   /** validation every N steps (and at the end) through `validator` */
   readonly validator?: Validator;
   readonly valEvery?: number;
@@ -262,6 +268,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await writeAtomic(weightsPath, serializeIsfuseWeights(paramsToValues(params), { 'isfuse.step': String(step), 'isfuse.seed': String(seed) }));
   };
 
+  const onnx = opts.engine === 'onnx' ? new OnnxTrainer(config) : undefined;
   let last: LossTerms | undefined;
   let val: Record<string, number> | undefined;
   const startStep = step;
@@ -273,13 +280,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const { epoch, indices } = sampler.next(rng);
       const hb = cropBatch(images, indices, rng, { size: crop, alignment: run.alignment, augment: run.augment, small: run.small });
       const masks = drawInterventionMasks(rng, hb.n, crop, crop);
-      const shape: [number, number, number, number] = [hb.n, crop, crop, 1];
-      const vi = tf.tensor4d(hb.vi, shape), ir = tf.tensor4d(hb.ir, shape);
-      const mt = maskTensors(masks);
-      try {
-        last = trainStep(params, opt, { vi, ir, masks: mt }, config, opts.gradientMode ?? 'sequential');
-      } finally {
-        tf.dispose([vi, ir, mt.compVi, mt.compIr, mt.rand]);
+      if (onnx) {
+        last = await onnx.step(params, opt, { vi: hb.vi, ir: hb.ir, masks });
+      } else {
+        const shape: [number, number, number, number] = [hb.n, crop, crop, 1];
+        const vi = tf.tensor4d(hb.vi, shape), ir = tf.tensor4d(hb.ir, shape);
+        const mt = maskTensors(masks);
+        try {
+          last = trainStep(params, opt, { vi, ir, masks: mt }, config, opts.gradientMode ?? 'sequential');
+        } finally {
+          tf.dispose([vi, ir, mt.compVi, mt.compIr, mt.rand]);
+        }
       }
       step += 1;
       if (!Number.isFinite(last.total)) throw new Error(`training diverged at step ${step}: loss ${last.total} (${JSON.stringify(last)})`);
@@ -295,6 +306,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     if (step === totalSteps) await writeFile(join(opts.out, 'curve.svg'), curveFromLog(logLines));
   } finally {
+    await onnx?.dispose();
     opt.dispose();
     disposeParams(params);
   }

@@ -115,7 +115,17 @@ function baseTerm(out: IsfuseOutput, batch: StepBatch, rec: Recorded): tf.Scalar
 }
 
 function termsFrom(rec: Recorded, cfg: TrainConfig, passes: readonly PassName[]): LossTerms {
-  const num = (k: string): number => (rec.has(k) ? rec.get(k)!.dataSync()[0]! : 0);
+  const terms = lossTerms((k) => (rec.has(k) ? rec.get(k)!.dataSync()[0]! : 0), cfg, passes);
+  tf.dispose([...rec.values()]);
+  rec.clear();
+  return terms;
+}
+
+/**
+ * The {@link LossTerms} of a step from its recorded values: `num(key)` for the keys 'f', 'f.ir', 'f.vi',
+ * 'f.grad', '<comp|rand>.<stability|sparsity|entropy|total>', 'novi', 'noir' (0 when absent).
+ */
+export function lossTerms(num: (key: string) => number, cfg: TrainConfig, passes: readonly PassName[]): LossTerms {
   const inter = (k: 'comp' | 'rand') =>
     passes.includes(k) ? { total: num(`${k}.total`), stability: num(`${k}.stability`), sparsity: num(`${k}.sparsity`), entropy: num(`${k}.entropy`) } : undefined;
   const comp = inter('comp');
@@ -125,10 +135,7 @@ function termsFrom(rec: Recorded, cfg: TrainConfig, passes: readonly PassName[])
   const nec = num('novi') + num('noir');
   const f = num('f');
   const total = f + LOSS_WEIGHTS.inv * inv + (cfg.necessity === 'minimise' ? 1 : -1) * LOSS_WEIGHTS.nec * nec;
-  const terms: LossTerms = { total, f, fIr: num('f.ir'), fVi: num('f.vi'), fGrad: num('f.grad'), inv, nec, ...(comp ? { comp } : {}), ...(rand ? { rand } : {}) };
-  tf.dispose([...rec.values()]);
-  rec.clear();
-  return terms;
+  return { total, f, fIr: num('f.ir'), fVi: num('f.vi'), fGrad: num('f.grad'), inv, nec, ...(comp ? { comp } : {}), ...(rand ? { rand } : {}) };
 }
 
 /** Gradients (by state-dict name) and loss values of one step. The caller disposes the gradients. */

@@ -76,7 +76,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--alignment <how>', "crop positions: 'independent' reproduces the reference's misaligned crops").choices(['aligned', 'independent']).default('aligned'))
     .addOption(new Option('--small <policy>', 'images smaller than the crop').choices(['skip', 'pad']).default('skip'))
     .option('--no-augment', 'no flips / transpose')
-    .addOption(new Option('--memory <plan>', "gradient plan: 'sequential' keeps one pass alive at a time").choices(['sequential', 'joint']).default('sequential'))
+    .addOption(new Option('--memory <plan>', "gradient plan of the TensorFlow.js backends: 'sequential' keeps one pass alive at a time").choices(['sequential', 'joint']).default('sequential'))
     .action(async (o: TrainCliOptions) => {
       if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give either --steps or --epochs, not both');
       // TensorFlow.js loads only when training starts, so other commands start fast.
@@ -86,14 +86,14 @@ export function trainCommand(): Command {
         import('../../bench/validate.js'),
       ]);
       const backend = await useTrainingBackend(o.backend);
-      process.stderr.write(`isfuse: training on ${backend}\n`);
+      process.stderr.write(`isfuse: training on ${backend.description}\n`);
       const validator = o.val ? await mmifValidator(o.val, o.valMax) : undefined;
       let bar: ReturnType<typeof progressBar> | undefined;
       const t0 = Date.now();
       const res = await train({
         data: o.data, out: o.out, steps: o.steps, epochs: o.epochs, batch: o.batch, crop: o.crop, lr: o.lr, seed: o.seed,
         resume: o.resume, checkpointEvery: o.checkpointEvery, alignment: o.alignment, small: o.small, augment: o.augment,
-        gradientMode: o.memory, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
+        gradientMode: o.memory, engine: backend.engine, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
         config: { comp: o.comp, rand: o.rand, drop: o.drop, inv: o.inv, nec: o.nec, cfi: o.cfi, gateEntropy: o.gateEntropy, necessity: o.necessity },
         onNote: (m) => warn(m),
         onProgress: (p) => {
