@@ -4,6 +4,10 @@
  */
 import { initStateValues } from '../model/isfuse.js';
 import { createRunner } from '../model/runner.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBackend } from '../model/backend.js';
+import { ortProfileFiles, profileTfjs, summariseOrtProfile, type KernelProfile } from './profile.js';
 import { machineInfo, summarise, type Timing } from './stats.js';
 
 export interface BenchInferOptions {
@@ -15,6 +19,8 @@ export interface BenchInferOptions {
   runs?: number;
   /** onnxruntime intra-op threads (default 1). */
   threads?: number;
+  /** profile the last run per kernel (onnxruntime's profiler, or tf.profile for one extra run) */
+  profile?: boolean;
 }
 
 export interface BenchInferResult extends Timing {
@@ -25,6 +31,7 @@ export interface BenchInferResult extends Timing {
   /** the first (cold) run: graph build, session creation, kernel compilation */
   readonly firstMs: number;
   readonly threads?: number;
+  readonly profile?: KernelProfile[];
   readonly machine: Record<string, unknown>;
 }
 
@@ -35,7 +42,9 @@ export async function benchInfer(o: BenchInferOptions): Promise<BenchInferResult
   const values = initStateValues(0);
   const vi = Float32Array.from({ length: h * w }, (_, i) => ((i * 2654435761) % 1000) / 1000);
   const ir = Float32Array.from({ length: h * w }, (_, i) => ((i * 40503) % 997) / 997);
-  const runner = await createRunner(values, o.backend ?? 'auto', { threads });
+  const backend = await useBackend(o.backend ?? 'auto');
+  const profilePrefix = o.profile && backend.engine === 'onnx' ? join(tmpdir(), `isfuse-infer-profile-${process.pid}`) : undefined;
+  const runner = await createRunner(values, o.backend ?? 'auto', { threads, ...(profilePrefix ? { profilePrefix } : {}) });
   try {
     const t0 = performance.now();
     await runner.run(vi, ir, h, w);
@@ -46,6 +55,14 @@ export async function benchInfer(o: BenchInferOptions): Promise<BenchInferResult
       await runner.run(vi, ir, h, w);
       times.push(performance.now() - t);
     }
+    let profile: KernelProfile[] | undefined;
+    if (profilePrefix && runner.endProfiling) {
+      profile = [];
+      await runner.endProfiling();
+      for (const f of await ortProfileFiles(profilePrefix!)) profile.push(...(await summariseOrtProfile(f)));
+    } else if (o.profile) {
+      profile = await profileTfjs(async () => void (await runner.run(vi, ir, h, w)));
+    }
     return {
       backend: runner.backend.name,
       description: runner.backend.description,
@@ -54,6 +71,7 @@ export async function benchInfer(o: BenchInferOptions): Promise<BenchInferResult
       firstMs,
       ...summarise(times),
       ...(runner.backend.engine === 'onnx' ? { threads } : {}),
+      ...(profile ? { profile } : {}),
       machine: machineInfo(),
     };
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Training-step benchmark: median wall time of one five-pass step (DESIGN.md §3) on random inputs and
- * masks: warm-up steps, then repeats; median, min and max; the backend; peak TensorFlow.js memory.
+ * masks: warm-up steps, then repeats; median, min and max; the backend; peak TensorFlow.js memory and the
+ * process's peak resident memory (onnxruntime's buffers live outside TensorFlow.js).
  * The PyTorch baseline is tools/bench_torch_train.py (same step, same sizes), run on the same machine.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +10,11 @@ import { disposeParams, initParams } from '../model/isfuse.js';
 import { installConvGradient } from '../train/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
+import { OnnxTrainer } from '../train/onnx-step.js';
 import { Adam, trainStep, type GradientMode } from '../train/step.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ortProfileFiles, profileTfjs, summariseOrtProfile, type KernelProfile } from './profile.js';
 import { machineInfo, summarise, type Timing } from './stats.js';
 
 export interface BenchTrainResult extends Timing {
@@ -21,13 +26,22 @@ export interface BenchTrainResult extends Timing {
   readonly repeats: number;
   /** largest tf.memory().numBytes seen after a step (live tensors) */
   readonly tensorBytes: number;
+  /** largest resident set size of the process seen after a step (bytes) */
+  readonly rssBytes: number;
+  /** with `profile`: per-kernel time, calls and bytes of the last timed step */
+  readonly profile?: KernelProfile[];
   /** wasm backend: size of the wasm heap at the end (bytes) */
   readonly wasmHeapBytes?: number;
   readonly machine: Record<string, unknown>;
 }
 
 /** Runs the benchmark on the active backend. */
-export async function benchTrain(o: { batch: number; crop: number; warmup: number; repeats: number; memory: GradientMode; backend: string; onStep?: (k: number, ms: number) => void }): Promise<BenchTrainResult> {
+export async function benchTrain(o: {
+  batch: number; crop: number; warmup: number; repeats: number; memory: GradientMode; backend: string; engine?: 'tfjs' | 'onnx';
+  /** profile the last step per kernel (onnxruntime's profiler, or tf.profile for one extra step) */
+  profile?: boolean;
+  onStep?: (k: number, ms: number) => void;
+}): Promise<BenchTrainResult> {
   installConvGradient();
   const p = initParams(0);
   const opt = new Adam(1e-4);
@@ -35,20 +49,40 @@ export async function benchTrain(o: { batch: number; crop: number; warmup: numbe
   const n = o.batch, s = o.crop;
   const vi = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const ir = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const profilePrefix = join(tmpdir(), `isfuse-train-profile-${process.pid}`);
+  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, o.profile ? { profilePrefix } : {}) : undefined;
+  let profile: KernelProfile[] | undefined;
+  const hostVi = onnx ? (vi.dataSync() as Float32Array) : undefined;
+  const hostIr = onnx ? (ir.dataSync() as Float32Array) : undefined;
   const times: number[] = [];
   let bytes = 0;
+  let rss = 0;
   try {
     for (let k = 0; k < o.warmup + o.repeats; k++) {
-      const masks = maskTensors(drawInterventionMasks(rng, n, s, s));
+      const hostMasks = drawInterventionMasks(rng, n, s, s);
+      const masks = maskTensors(hostMasks);
       const t0 = performance.now();
-      trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, o.memory);
+      if (onnx) await onnx.step(p, opt, { vi: hostVi!, ir: hostIr!, masks: hostMasks });
+      else trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, o.memory);
       const ms = performance.now() - t0;
       tf.dispose([masks.compVi, masks.compIr, masks.rand]);
       bytes = Math.max(bytes, tf.memory().numBytes);
+      rss = Math.max(rss, process.memoryUsage().rss);
       if (k >= o.warmup) times.push(ms);
       o.onStep?.(k, ms);
     }
+    if (o.profile && onnx) {
+      profile = [];
+      await onnx.endProfiling();
+      for (const f of await ortProfileFiles(profilePrefix)) profile.push(...(await summariseOrtProfile(f)));
+    } else if (o.profile) {
+      // one extra step under tf.profile (profiling slows the step, so it is not one of the timed ones)
+      const masks = maskTensors(drawInterventionMasks(rng, n, s, s));
+      profile = await profileTfjs(() => void trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, o.memory));
+      tf.dispose([masks.compVi, masks.compIr, masks.rand]);
+    }
   } finally {
+    await onnx?.dispose();
     tf.dispose([vi, ir]);
     opt.dispose();
     disposeParams(p);
@@ -56,7 +90,7 @@ export async function benchTrain(o: { batch: number; crop: number; warmup: numbe
   const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
   return {
     backend: o.backend, batch: n, crop: s, memory: o.memory, warmup: o.warmup, repeats: o.repeats,
-    ...summarise(times), tensorBytes: bytes,
+    ...summarise(times), tensorBytes: bytes, rssBytes: rss, ...(profile ? { profile } : {}),
     ...(be.wasm?.HEAPU8 ? { wasmHeapBytes: be.wasm.HEAPU8.length } : {}),
     machine: machineInfo(),
   };

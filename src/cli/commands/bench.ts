@@ -18,15 +18,17 @@ function inferCommand(): Command {
     .option('--backend <name>', `backend (${BACKEND_NAMES.join(', ')})`, 'auto')
     .option('--runs <n>', 'timed runs after one warm-up', parsePositiveInt('--runs'), 5)
     .option('--threads <n>', 'onnxruntime intra-op threads', parsePositiveInt('--threads'), 1)
+    .option('--profile', 'per-kernel time, calls and bytes of the last run')
     .option('--json', 'print JSON')
-    .action(async (o: { size: [number, number]; backend: string; runs: number; threads: number; json?: boolean }) => {
-      const { benchInfer } = await import('../../bench/infer.js');
-      const r = await benchInfer({ height: o.size[0], width: o.size[1], backend: o.backend, runs: o.runs, threads: o.threads });
+    .action(async (o: { size: [number, number]; backend: string; runs: number; threads: number; profile?: boolean; json?: boolean }) => {
+      const [{ benchInfer }, { formatProfile }] = await Promise.all([import('../../bench/infer.js'), import('../../bench/profile.js')]);
+      const r = await benchInfer({ height: o.size[0], width: o.size[1], backend: o.backend, runs: o.runs, threads: o.threads, profile: o.profile });
       if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else
         process.stdout.write(
           `${r.backend} (${r.description}) ${r.size}: median ${r.medianMs.toFixed(0)} ms (min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}, ` +
-            `first ${r.firstMs.toFixed(0)}; ${r.runs} runs); load ${(r.machine.loadavg as number[]).join(' ')}\n`,
+            `first ${r.firstMs.toFixed(0)}; ${r.runs} runs); load ${(r.machine.loadavg as number[]).join(' ')}\n` +
+            (r.profile ? `${formatProfile(r.profile)}\n` : ''),
         );
     });
 }
@@ -40,17 +42,21 @@ function trainCommand(): Command {
     .option('--warmup <n>', 'warm-up steps', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 1)
     .option('--repeats <n>', 'timed steps', parsePositiveInt('--repeats'), 3)
     .addOption(new Option('--memory <plan>', 'gradient plan: one intervened pass alive at a time, or all at once').choices(['sequential', 'joint']).default('sequential'))
+    .option('--profile', 'per-kernel time, calls and bytes of one step')
     .option('--json', 'print JSON')
-    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode; json?: boolean }) => {
-      const [{ useTrainingBackend }, { benchTrain }] = await Promise.all([import('../../model/backend.js'), import('../../bench/train.js')]);
+    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode; profile?: boolean; json?: boolean }) => {
+      const [{ useTrainingBackend }, { benchTrain }, { formatProfile }] = await Promise.all([
+        import('../../model/backend.js'), import('../../bench/train.js'), import('../../bench/profile.js'),
+      ]);
       const backend = await useTrainingBackend(o.backend);
-      const r = await benchTrain({ ...o, backend, onStep: (k, ms) => process.stderr.write(`# step ${k}${k < o.warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms\n`) });
+      const r = await benchTrain({ ...o, backend: backend.description, engine: backend.engine, onStep: (k, ms) => process.stderr.write(`# step ${k}${k < o.warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms\n`) });
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else
         process.stdout.write(
-          `${backend}: batch ${r.batch}, ${r.crop}x${r.crop}, ${r.memory}: median ${r.medianMs.toFixed(0)} ms/step ` +
+          `${backend.description}: batch ${r.batch}, ${r.crop}x${r.crop}${backend.engine === 'onnx' ? '' : `, ${r.memory}`}: median ${r.medianMs.toFixed(0)} ms/step ` +
             `(min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}; ${r.repeats} repeats after ${r.warmup} warm-up); ` +
-            `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`,
+            `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(r.rssBytes / 2 ** 30).toFixed(2)} GiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n` +
+            (r.profile ? `${formatProfile(r.profile)}\n` : ''),
         );
     });
 }
