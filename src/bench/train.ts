@@ -12,7 +12,7 @@ import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
 import { OnnxTrainer } from '../train/onnx-step.js';
 import { Adam, trainStep, type GradientMode } from '../train/step.js';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ortProfileFiles, profileTfjs, summariseOrtProfile, type KernelProfile } from './profile.js';
 import { machineInfo, summarise, type Timing } from './stats.js';
@@ -28,6 +28,8 @@ export interface BenchTrainResult extends Timing {
   readonly tensorBytes: number;
   /** largest resident set size of the process seen after a step (bytes) */
   readonly rssBytes: number;
+  /** onnx engine: the onnxruntime threads used */
+  readonly threads?: number;
   /** with `profile`: per-kernel time, calls and bytes of the last timed step */
   readonly profile?: KernelProfile[];
   /** wasm backend: size of the wasm heap at the end (bytes) */
@@ -40,6 +42,8 @@ export async function benchTrain(o: {
   batch: number; crop: number; warmup: number; repeats: number; memory: GradientMode; backend: string; engine?: 'tfjs' | 'onnx';
   /** profile the last step per kernel (onnxruntime's profiler, or tf.profile for one extra step) */
   profile?: boolean;
+  /** onnx engine: onnxruntime intra-op threads (default: os.availableParallelism()) */
+  threads?: number;
   onStep?: (k: number, ms: number) => void;
 }): Promise<BenchTrainResult> {
   installConvGradient();
@@ -50,7 +54,7 @@ export async function benchTrain(o: {
   const vi = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const ir = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
   const profilePrefix = join(tmpdir(), `isfuse-train-profile-${process.pid}`);
-  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, o.profile ? { profilePrefix } : {}) : undefined;
+  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), ...(o.profile ? { profilePrefix } : {}) }) : undefined;
   let profile: KernelProfile[] | undefined;
   const hostVi = onnx ? (vi.dataSync() as Float32Array) : undefined;
   const hostIr = onnx ? (ir.dataSync() as Float32Array) : undefined;
@@ -91,6 +95,7 @@ export async function benchTrain(o: {
   return {
     backend: o.backend, batch: n, crop: s, memory: o.memory, warmup: o.warmup, repeats: o.repeats,
     ...summarise(times), tensorBytes: bytes, rssBytes: rss, ...(profile ? { profile } : {}),
+    ...(onnx ? { threads: onnx.options.threads } : {}),
     ...(be.wasm?.HEAPU8 ? { wasmHeapBytes: be.wasm.HEAPU8.length } : {}),
     machine: machineInfo(),
   };

@@ -18,6 +18,7 @@
  * conv-gradient.ts is installed here, since wasm has no stock filter gradient.
  */
 import { mkdir, readFile, rename, writeFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { inputError, usageError } from '../core/errors.js';
@@ -83,6 +84,8 @@ export interface TrainOptions {
    * onnxruntime graph, train/onnx-step.ts; the Adam update and checkpoints stay in TensorFlow.js).
    */
   readonly engine?: 'tfjs' | 'onnx';
+  /** onnx engine: onnxruntime intra-op threads (default: the CPUs Node reports, os.availableParallelism()) */
+  readonly threads?: number;
   /** validation every N steps (and at the end) through `validator` */
   readonly validator?: Validator;
   readonly valEvery?: number;
@@ -268,7 +271,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await writeAtomic(weightsPath, serializeIsfuseWeights(paramsToValues(params), { 'isfuse.step': String(step), 'isfuse.seed': String(seed) }));
   };
 
-  const onnx = opts.engine === 'onnx' ? new OnnxTrainer(config) : undefined;
+  const onnx = opts.engine === 'onnx' ? new OnnxTrainer(config, { threads: opts.threads ?? availableParallelism() }) : undefined;
   let last: LossTerms | undefined;
   let val: Record<string, number> | undefined;
   const startStep = step;

@@ -31,6 +31,7 @@ interface TrainCliOptions {
   small: 'skip' | 'pad';
   augment: boolean;
   memory: 'sequential' | 'joint';
+  threads?: number;
 }
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(4));
@@ -64,6 +65,7 @@ export function trainCommand(): Command {
     }, 0)
     .option('--resume', 'continue from OUT/checkpoint.safetensors')
     .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
+    .option('--threads <n>', 'onnx backend: onnxruntime threads (default: all CPUs)', parsePositiveInt('--threads'))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', parsePositiveInt('--checkpoint-every'), 50)
     .option('--no-comp', 'ablation: no complementary masking')
     .option('--no-rand', 'ablation: no identical-region masking')
@@ -93,7 +95,7 @@ export function trainCommand(): Command {
       const res = await train({
         data: o.data, out: o.out, steps: o.steps, epochs: o.epochs, batch: o.batch, crop: o.crop, lr: o.lr, seed: o.seed,
         resume: o.resume, checkpointEvery: o.checkpointEvery, alignment: o.alignment, small: o.small, augment: o.augment,
-        gradientMode: o.memory, engine: backend.engine, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
+        gradientMode: o.memory, engine: backend.engine, threads: o.threads, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
         config: { comp: o.comp, rand: o.rand, drop: o.drop, inv: o.inv, nec: o.nec, cfi: o.cfi, gateEntropy: o.gateEntropy, necessity: o.necessity },
         onNote: (m) => warn(m),
         onProgress: (p) => {
