@@ -1,0 +1,46 @@
+// The shipped default model (models/isfuse-ivf.safetensors, card models/isfuse-ivf.md): it loads, it is the
+// default method, and on the synthetic demo pair its output carries structure from both inputs and is the same
+// on the onnx and wasm engines.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { plane } from '../../src/core/image.js';
+import { lumaPlane } from '../../src/data/pairs.js';
+import { syntheticPair } from '../../src/data/synthetic.js';
+import { isfuse } from '../../src/fusion/isfuse.js';
+import { DEFAULT_MODEL_PATH, defaultMethod } from '../../src/fusion/registry.js';
+import { readIsfuseWeights } from '../../src/model/weights.js';
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ma = 0, mb = 0;
+  for (let i = 0; i < a.length; i++) { ma += a[i]!; mb += b[i]!; }
+  ma /= a.length; mb /= b.length;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]! - ma, y = b[i]! - mb;
+    sab += x * y; saa += x * x; sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+test('the default model ships, loads, is the default method and fuses both inputs (onnx = wasm)', async () => {
+  assert.ok(existsSync(DEFAULT_MODEL_PATH), `missing ${DEFAULT_MODEL_PATH}`);
+  const w = await readIsfuseWeights(DEFAULT_MODEL_PATH);
+  assert.equal(w.get('encoder_ir.module1.1.num_batches_tracked'), 2500); // 500 steps x 5 passes
+  assert.equal(defaultMethod(), 'isfuse');
+  const W = 96, H = 80;
+  const p = syntheticPair({ width: W, height: H, seed: 3 });
+  const ir = plane(W, H, lumaPlane(p.ir));
+  const vis = plane(W, H, lumaPlane(p.vis));
+  const a = await isfuse.fuse(ir, vis, { backend: 'onnx' });
+  const b = await isfuse.fuse(ir, vis, { backend: 'wasm' });
+  assert.ok(a.data.every((v) => v >= 0 && v <= 1));
+  let diff = 0;
+  for (let i = 0; i < a.data.length; i++) diff = Math.max(diff, Math.abs(a.data[i]! - b.data[i]!));
+  assert.ok(diff <= 1e-4, `onnx vs wasm ${diff}`);
+  // the fused image follows the infrared closely and holds visible structure the infrared does not explain:
+  // the partial correlation with the visible image, the infrared held fixed (measured 0.94 and 0.29)
+  const rFi = pearson(a.data, ir.data), rFv = pearson(a.data, vis.data), rIv = pearson(ir.data, vis.data);
+  const partial = (rFv - rFi * rIv) / Math.sqrt((1 - rFi ** 2) * (1 - rIv ** 2));
+  assert.ok(rFi > 0.8 && partial > 0.2, `correlation with ir ${rFi}, partial correlation with visible ${partial}`);
+});
