@@ -9,6 +9,7 @@
  * triple is the median over passes, and the reported figure the median over triples. --only: a subset of metrics.
  * --save FILE: write the metric values (JSON); --check FILE: compare the values with a saved file and print the
  * largest relative difference per metric (a regression check for speed work: values must not move beyond 1e-9).
+ * `ISFUSE_NO_WASM=1` in the environment times the JavaScript fallbacks of the WebAssembly SIMD kernels.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

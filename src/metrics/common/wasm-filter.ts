@@ -1,8 +1,8 @@
 /**
  * WebAssembly SIMD kernels for the separable 'valid' filtering of {@link filterValid}: the horizontal and vertical
- * passes on float64 data, two lanes per instruction, eight outputs per inner loop. The module is assembled here
- * from its opcodes (about 400 bytes, no build step, no binary blob in the repository) and instantiated once per
- * thread; when WebAssembly SIMD is unavailable the callers fall back to the JavaScript loops.
+ * passes on float64 data, two lanes per instruction, eight outputs per inner loop. The module is assembled from its
+ * opcodes with ./wasm-asm.ts (about 400 bytes, no build step, no binary blob in the repository) and instantiated
+ * once per thread; when WebAssembly SIMD is unavailable the callers fall back to the JavaScript loops.
  *
  * Arithmetic: each output is `acc = acc + k[t] * x[t]` for t = 0..n-1 in order, with separate multiply and add
  * (no fused multiply-add), exactly the float64 operations of the JavaScript loops, so both paths give
@@ -14,53 +14,17 @@
  * - `vpass(tmp, ow, oh, k, n, dst, step)`: dst(y, x) = sum_t k[t] tmp(y * step + t, x), y < oh, x < ow.
  */
 
-// --- a minimal assembler -----------------------------------------------------------------------------------------
+import { Func, instantiate, op, uleb } from './wasm-asm.js';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a], SUB = [0x6b], MUL = [0x6c], SHL = [0x74], GE_S = [0x4e], GT_S = [0x4a];
-const BLOCK = [0x02, 0x40], LOOP = [0x03, 0x40], END = [0x0b];
-const br = (d: number) => [0x0c, ...uleb(d)];
-const brIf = (d: number) => [0x0d, ...uleb(d)];
-const f64Load = (offset = 0) => [0x2b, 3, ...uleb(offset)];
-const f64Store = (offset = 0) => [0x39, 3, ...uleb(offset)];
-const F64_ADD = [0xa0], F64_MUL = [0xa2];
+// Opcode names as this module's kernels use them (./wasm-asm.ts holds the encodings).
+const { get, set, i32, add: ADD, sub: SUB, mul: MUL, shl: SHL, geS: GE_S, gtS: GT_S, block: BLOCK, loop: LOOP, end: END } = op;
+const { br, brIf, f64Load, f64Store } = op;
+const F64_ADD = [0xa0], F64_MUL = op.f64Mul;
 const f64Zero = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const v128Load = (offset: number) => simd(0x00, 3, ...uleb(offset));
-const v128Store = (offset: number) => simd(0x0b, 3, ...uleb(offset));
-const v128Zero = simd(0x0c, ...new Array<number>(16).fill(0));
-const F64X2_SPLAT = simd(0x14), F64X2_ADD = simd(0xf0), F64X2_MUL = simd(0xf2);
+const v128Load = (offset: number) => op.v128Load(offset);
+const v128Store = (offset: number) => op.v128Store(offset);
+const v128Zero = op.f64x2Const(0);
+const F64X2_SPLAT = [0xfd, ...uleb(0x14)], F64X2_ADD = op.f64x2Add, F64X2_MUL = op.f64x2Mul;
 
 /** local = local + value */
 const inc = (l: number, v: number[]) => [...get(l), ...v, ...ADD, ...set(l)];
@@ -129,9 +93,17 @@ function passBody(rows: number, cols: number, k: number, n: number, rowSetup: nu
   ];
 }
 
-function assemble(): Uint8Array<ArrayBuffer> {
+/** One pass as a function of 7 i32 parameters with the locals passBody expects (7..15 i32, 16..20 v128, 21 f64). */
+function kernel(name: string, code: number[]): Func {
+  const f = new Func(name, 7);
+  for (let i = 0; i < 9; i++) f.i32();
+  for (let i = 0; i < 5; i++) f.v128();
+  f.f64();
+  return f.emit(code.slice(0, -1)); // (Func adds the function's end)
+}
+
+function passKernels(): Func[] {
   const ROW = 7, RS = 12, RD = 13;
-  const locals = vec([[...uleb(9), I32], [...uleb(5), V128], [...uleb(1), F64]]);
   // hpass(src 0, w 1, h 2, k 3, n 4, dst 5, ow 6): rows = h, cols = ow, rs = src + row*w*8, rd = dst + row*ow*8
   const hpass = passBody(2, 6, 3, 4, [
     ...get(0), ...get(ROW), ...get(1), ...MUL, ...i32(3), ...SHL, ...ADD, ...set(RS),
@@ -142,16 +114,7 @@ function assemble(): Uint8Array<ArrayBuffer> {
     ...get(0), ...get(ROW), ...get(6), ...MUL, ...get(1), ...MUL, ...i32(3), ...SHL, ...ADD, ...set(RS),
     ...get(5), ...get(ROW), ...get(1), ...MUL, ...i32(3), ...SHL, ...ADD, ...set(RD),
   ], [...get(1), ...i32(3), ...SHL]);
-  const body = (code: number[]) => { const b = [...locals, ...code]; return [...uleb(b.length), ...b]; };
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(new Array<number[]>(7).fill([I32])), ...vec([])]])),
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [0]])),
-    ...section(7, vec([[...str('hpass'), 0x00, 0], [...str('vpass'), 0x00, 1]])),
-    ...section(10, vec([body(hpass), body(vpass)])),
-  ];
-  return new Uint8Array(bytes);
+  return [kernel('hpass', hpass), kernel('vpass', vpass)];
 }
 
 // --- runtime ------------------------------------------------------------------------------------------------------
@@ -167,17 +130,9 @@ let kernels: Kernels | null | undefined;
 /** The SIMD kernels, or null when this runtime lacks WebAssembly SIMD (or `ISFUSE_NO_WASM=1` is set). */
 function getKernels(): Kernels | null {
   if (kernels !== undefined) return kernels;
-  kernels = null;
-  try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    if (env?.ISFUSE_NO_WASM === '1' || typeof WebAssembly !== 'object') return null;
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble()), { env: { mem: memory } });
-    const ex = instance.exports as unknown as Omit<Kernels, 'memory'>;
-    kernels = { memory, hpass: ex.hpass, vpass: ex.vpass };
-  } catch {
-    kernels = null;
-  }
+  // no constants, so the module's data starts at byte 0 (the layout below)
+  const k = instantiate(passKernels);
+  kernels = k && { memory: k.memory, hpass: k.exports.hpass!, vpass: k.exports.vpass! };
   return kernels;
 }
 

@@ -43,6 +43,14 @@ export function channelMean(metric: string, inputs: VifbInputs, fn: (t: ChannelT
 }
 
 /**
+ * The distinct planes of an evaluation in a fixed order (vis, ir, fused per channel): the metrics that process each
+ * plane once (Qcb and Qcv, sharing ./spectra.ts; Qabf, Ssim on their SIMD kernels) index their per-plane results by it.
+ */
+export function distinctPlanes(triples: readonly ChannelTriple[]): Plane64[] {
+  return [...new Set(triples.flatMap((t) => [t.vis, t.ir, t.fused]))];
+}
+
+/**
  * Memoises a per-plane computation by plane identity for the duration of one metric call, so that a
  * 1-channel infrared plane used for every channel (or a gray image repeated to 3 channels) is processed once.
  */

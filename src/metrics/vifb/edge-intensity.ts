@@ -24,7 +24,7 @@ import { pad1 } from './sobel.js';
 /** Mean Sobel magnitude (replicate border) of one channel `f`. */
 export function edgeIntensityChannel(f: Plane64): number {
   const { width: w, height: h } = f;
-  const p = pad1(f, 'replicate');
+  const p = pad1(f, 'replicate', true);
   const wp = w + 2;
   let sum = 0;
   for (let y = 0; y < h; y++) {

@@ -22,7 +22,12 @@
  * stage in cache, and copied back, so each direction reads and writes the image once.
  * Real and imaginary parts are separate `Float64Array`s. The inverse transform uses the identity
  * `ifft(x) = swap(fft(swap(x))) / n` (swap = exchange real and imaginary parts), which with split arrays is free.
+ *
+ * The 2-D functions run on WebAssembly SIMD (./fft-wasm.ts, same stages and operations, bit-identical, ~2x faster)
+ * when both lengths factor into radices 2, 3, 4, 5 and 8; the JavaScript passes here are the fallback.
  */
+
+import { fftWasm, WASM_RADICES, type StageLike } from './fft-wasm.js';
 
 /** Largest prime factor done with a direct odd-radix butterfly; larger primes go through Bluestein. */
 export const MAX_DIRECT_PRIME = 61;
@@ -604,12 +609,26 @@ function rowsPass(re: Float64Array, im: Float64Array, width: number, height: num
 }
 
 /**
+ * The WebAssembly SIMD 2-D passes (./fft-wasm.ts, bit-identical to the JavaScript ones) and the stages of both
+ * lengths, when the kernels are available and both plans use only their radices; else null.
+ */
+function simd(width: number, height: number): { wasm: NonNullable<ReturnType<typeof fftWasm>>; cols: readonly StageLike[]; rows: readonly StageLike[] } | null {
+  const wasm = fftWasm();
+  if (!wasm) return null;
+  const pc = getPlan(height), pr = getPlan(width);
+  const ok = (p: Plan): boolean => !p.blue && p.stages.every((st) => WASM_RADICES.includes(st.r));
+  return ok(pc) && ok(pr) ? { wasm, cols: pc.stages, rows: pr.stages } : null;
+}
+
+/**
  * In-place 2-D DFT of a `height x width` row-major complex image (MATLAB `fft2`; with `inverse`, `ifft2`
  * without the 1/(width*height) factor).
  */
 export function fft2d(re: Float64Array, im: Float64Array, width: number, height: number, inverse = false): void {
   const n = width * height;
   if (re.length !== n || im.length !== n) throw new RangeError(`fft2d: expected ${n} samples for ${width}x${height}`);
+  const k = simd(width, height);
+  if (k && k.wasm.fft2d(re, im, width, height, inverse, k.cols, k.rows)) return;
   columnsPass(re, im, width, height, inverse);
   rowsPass(re, im, width, height, inverse);
 }
@@ -659,6 +678,8 @@ export function filterPair(a: Float64Array, b: Float64Array, filter: FrequencyFi
   const n = width * height;
   if (a.length !== n || b.length !== n) throw new RangeError(`filterPair: expected ${n} samples for ${width}x${height}`);
   if (a === b) throw new RangeError('filterPair: the two images must be different arrays');
+  const k = simd(width, height);
+  if (k && k.wasm.filter(a, b, width, height, rowMajor(filter), true, a, b, k.cols, k.rows)) return;
   columnsPass(a, b, width, height, false);
   rowsPass(a, b, width, height, false, data);
   columnsPass(a, b, width, height, true);
@@ -693,6 +714,8 @@ export function filterSpectrum(zr: Float64Array, zi: Float64Array, filter: Frequ
   }
   if (zr === zi || outRe === outIm) throw new RangeError('filterSpectrum: real and imaginary parts must be different arrays');
   const rm = rowMajor(filter);
+  const k = simd(width, height);
+  if (k && k.wasm.filter(zr, zi, width, height, rm, false, outRe, outIm, k.cols, k.rows)) return;
   const C = Math.min(CHUNK_LANES, height);
   chunkBuf(C * width);
   for (let y0 = 0; y0 < height; y0 += C) {

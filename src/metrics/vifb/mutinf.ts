@@ -79,9 +79,16 @@ interface Quantized {
 
 function quantized(p: Plane64): Quantized {
   const q = quantizeMinMax(p.data);
-  const counts = new Float64Array(256);
-  for (let i = 0; i < q.length; i++) counts[q[i]!]!++;
-  return { q, h: entropyNats(counts, q.length) };
+  // two interleaved histograms: consecutive equal levels do not wait on each other's increment
+  const c0 = new Uint32Array(256), c1 = new Uint32Array(256);
+  let i = 0;
+  for (; i + 1 < q.length; i += 2) {
+    c0[q[i]!]!++;
+    c1[q[i + 1]!]!++;
+  }
+  if (i < q.length) c0[q[i]!]!++;
+  for (let b = 0; b < 256; b++) c0[b]! += c1[b]!;
+  return { q, h: entropyNats(c0, q.length) };
 }
 
 const joint = new Uint32Array(65536);

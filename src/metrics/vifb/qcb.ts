@@ -26,8 +26,9 @@
  * as real and imaginary part), which yields the zero-padded result exactly for every pixel at least 15 pixels from
  * the border (no wrap-around there); the 15-pixel border band is then recomputed directly from `X~` with the
  * zero-padded separable sums. Smaller images use direct separable filtering throughout ({@link maskedContrast}).
- * With WebAssembly SIMD (the default) the Gaussian sums are done there instead, on `X~` obtained from the forward
- * transforms of ./spectra.ts, which Qcv then reuses.
+ * With WebAssembly SIMD (the default) the Gaussian sums and the mask are done there instead (./qcb-wasm.ts, the
+ * float64 operations of {@link maskedContrast}), on `X~` obtained from the forward transforms of ./spectra.ts, which
+ * Qcv then reuses; the transforms themselves run on ./fft-wasm.ts.
  *
  * Tolerance: the FFT (./fft.ts) and the Gaussian sums differ from MATLAB's only by rounding (~1e-15 relative of
  * the image scale); golden values to 1e-9 relative (observed max 2e-15 on the 12 golden cases).
@@ -36,11 +37,11 @@
  * images; an all-zero or constant image gets there). The Gaussians are truncated at 15 pixels and not normalised.
  */
 import type { Plane64, VifbMetric } from '../types.js';
-import { channelTriples } from './channels.js';
+import { channelTriples, distinctPlanes } from './channels.js';
 import { chenBlumCsf, filterImages, gridRadius, normalize1, normalize1Into, qcbFilter } from './csf.js';
 import { fft2d, filterSpectrum } from './fft.js';
-import { distinctPlanes, normalisedSpectra } from './spectra.js';
-import { filterValidWasm, wasmFilterAvailable } from '../common/wasm-filter.js';
+import { normalisedSpectra } from './spectra.js';
+import { maskedContrastWasm, qcbWasmAvailable } from './qcb-wasm.js';
 
 /** Gaussian half-width (31x31 windows). */
 const R = 15;
@@ -358,42 +359,14 @@ export function qcbFromContrast(ca: Float64Array, cb: Float64Array, cf: Float64A
   return s / cf.length;
 }
 
-// Full 31-tap windows g_s (the horizontal kernels, used in both passes) and the vertical scale 1 / (2 pi s^2).
-const G2FULL = fullKernel(G2H), G4FULL = fullKernel(G4H);
-const SCALE2 = G2V[0]! / G2H[0]!, SCALE4 = G4V[0]! / G4H[0]!;
-let padded = new Float64Array(0), padW = 0, padH = 0;
-
-function fullKernel(g: Float64Array): Float64Array {
-  const k = new Float64Array(2 * R + 1);
-  for (let t = -R; t <= R; t++) k[t + R] = g[Math.abs(t)]!;
-  return k;
-}
+const TAPS = [G2H, G4H, G2V, G4V] as const;
 
 /**
- * {@link maskedContrast} on the WebAssembly SIMD filter (../common/wasm-filter.ts): `X~` is zero-padded by R on
- * every side and filtered 'valid' with `g_s ⊗ g_s` (taps in order), then scaled by 1 / (2 pi s^2). Same sums as
- * the JavaScript path up to rounding. Null when the SIMD kernels are unavailable.
+ * {@link maskedContrast} on WebAssembly SIMD (./qcb-wasm.ts): the same float64 operations, so the same values;
+ * into output slot `slot` of `slots` (a view of the kernels' memory, see there). Null when unavailable.
  */
-function maskedContrastSimd(xt: Float64Array, w: number, h: number): Float64Array | null {
-  const pw = w + 2 * R, ph = h + 2 * R;
-  // The zero frame stays zero between calls of one size: only the interior is ever written.
-  if (padW !== pw || padH !== ph) {
-    padded = new Float64Array(pw * ph);
-    padW = pw;
-    padH = ph;
-  }
-  for (let i = 0; i < h; i++) padded.set(xt.subarray(i * w, i * w + w), (i + R) * pw + R);
-  const f2 = filterValidWasm(padded, pw, ph, G2FULL, 1);
-  const f4 = f2 && filterValidWasm(padded, pw, ph, G4FULL, 1);
-  if (!f2 || !f4) return null;
-  const y2 = f2.data, y4 = f4.data;
-  // scaling and mask (steps 3-4) in one pass, the same operations as `y *= SCALE` followed by mask()
-  for (let i = 0; i < y2.length; i++) {
-    const c = Math.abs((y2[i]! * SCALE2) / (y4[i]! * SCALE4) - 1);
-    const c2 = c * c;
-    y2[i] = (c2 * c) / (c2 + 0.0001);
-  }
-  return y2;
+function maskedContrastSimd(xt: Float64Array, w: number, h: number, slot = 0, slots = 1): Float64Array | null {
+  return maskedContrastWasm(xt, w, h, TAPS, slot, slots);
 }
 
 // X~ of the two planes of a pair (scratch for contrastsSimdShared).
@@ -403,7 +376,8 @@ let sr = new Float64Array(0), si = new Float64Array(0);
  * The 'simd' computation from the shared forward spectra (./spectra.ts): each pair's spectrum is CSF-filtered
  * and transformed back ({@link filterSpectrum}: the same float64 operations as {@link filterImages}, so the same
  * `X~`), then filtered by the Gaussians on WebAssembly SIMD. Planes that normalise to all zeros or to NaN give
- * NaN everywhere (`0/0`, as the other paths). Null if the SIMD filter fails.
+ * NaN everywhere (`0/0`, as the other paths). The results are views of the kernels' memory (valid until the next
+ * call; no 2.4 MB allocation per 640x480 plane). Null if the SIMD filter fails.
  */
 function contrastsSimdShared(planes: readonly Plane64[], w: number, h: number): Float64Array[] | null {
   const n = w * h;
@@ -423,8 +397,8 @@ function contrastsSimdShared(planes: readonly Plane64[], w: number, h: number): 
     if (s.second) continue; // done with its first
     const j = spectra.findIndex((t, k) => k > i && t.re === s.re);
     filterSpectrum(s.re!, s.im!, filter, sr, si);
-    const ci = maskedContrastSimd(sr, w, h);
-    const cj = j >= 0 ? maskedContrastSimd(si, w, h) : null;
+    const ci = maskedContrastSimd(sr, w, h, i, planes.length);
+    const cj = j >= 0 ? maskedContrastSimd(si, w, h, j, planes.length) : null;
     if (!ci || (j >= 0 && !cj)) return null;
     out[i] = ci;
     if (j >= 0) out[j] = cj!;
@@ -440,16 +414,16 @@ function contrastsSimdShared(planes: readonly Plane64[], w: number, h: number): 
  */
 export function qcbContrasts(planes: readonly Plane64[], path?: 'direct' | 'fft' | 'simd'): Float64Array[] {
   const { width: w, height: h } = planes[0]!;
-  const simd = path === 'simd' || (path === undefined && wasmFilterAvailable());
+  const simd = path === 'simd' || (path === undefined && qcbWasmAvailable());
   const useFft = !simd && (path === 'fft' || (path === undefined && w >= FFT_MIN_SIZE && h >= FFT_MIN_SIZE));
   if (useFft && (w < 4 * R || h < 4 * R)) throw new RangeError(`qcbContrasts: the FFT path needs at least ${4 * R}x${4 * R} pixels`);
   if (useFft) return contrastsFft(planes, w, h);
-  if (simd && wasmFilterAvailable()) {
+  if (simd && qcbWasmAvailable()) {
     const c = contrastsSimdShared(planes, w, h);
-    if (c) return c;
+    if (c) return c.map((x) => x.slice());
   }
   const normalised = planes.map((p) => normalize1(p.data));
-  return filterImages(normalised, qcbFilter(w, h)).map((xt) => (simd && maskedContrastSimd(xt, w, h)) || maskedContrast(xt, w, h));
+  return filterImages(normalised, qcbFilter(w, h)).map((xt) => (simd && maskedContrastSimd(xt, w, h)?.slice()) || maskedContrast(xt, w, h));
 }
 
 /** Qcb of one channel: sources `a` (visible), `b` (infrared), fused `f` (same size). */
@@ -468,7 +442,9 @@ export const Qcb: VifbMetric = {
     const triples = channelTriples('Qcb', inputs);
     // Every distinct plane once (a 1-channel infrared plane serves all channels).
     const planes = distinctPlanes(triples);
-    const c = qcbContrasts(planes);
+    // the default path without copies when the kernels are there
+    const { width: w, height: h } = planes[0]!;
+    const c = (qcbWasmAvailable() && contrastsSimdShared(planes, w, h)) || qcbContrasts(planes);
     const of = (p: Plane64): Float64Array => c[planes.indexOf(p)]!;
     let s = 0;
     for (const t of triples) s += qcbFromContrast(of(t.vis), of(t.ir), of(t.fused));

@@ -34,18 +34,18 @@
  * are unused and skipped here. Both sources flat (all lambda 0): 0/0 = NaN (METRICS.md §4).
  */
 import type { Plane64, VifbMetric } from '../types.js';
-import { channelTriples, perPlane } from './channels.js';
+import { channelTriples, distinctPlanes, perPlane } from './channels.js';
 import { filterImages, normalize1, qcvFilter } from './csf.js';
 import { filterSpectrum } from './fft.js';
 import { pad1 } from './sobel.js';
-import { distinctPlanes, normalisedSpectra, type PlaneSpectrum } from './spectra.js';
+import { normalisedSpectra, type PlaneSpectrum } from './spectra.js';
 
 const TILE = 16;
 
 /** Per-tile sums of `G^5` of a normalised image (tile index `ty * tilesX + tx`). */
 export function tileSaliency(x: Plane64): Float64Array {
   const { width: w, height: h } = x;
-  const p = pad1(x, 'zero');
+  const p = pad1(x, 'zero', true);
   const wp = w + 2;
   const tx = Math.ceil(w / TILE), ty = Math.ceil(h / TILE);
   const lam = new Float64Array(tx * ty);

@@ -16,14 +16,27 @@ import type { Plane64 } from '../types.js';
 
 export type Border = 'zero' | 'replicate';
 
+// The buffer pad1(..., true) reuses (single-threaded; its callers read it before padding another plane).
+let scratch = new Float64Array(0);
+
 /**
  * Copy of `x` with a 1-pixel border, (w+2) x (h+2), row-major. The metrics run the stencil of {@link sobel} on
  * it themselves, fused with what they compute from `dx`, `dy` (one pass, no full-size `dx` / `dy` arrays).
+ * With `reuse`, the copy is written into a buffer kept for the next such call (valid until then): no 2.5 MB
+ * allocation per 640x480 plane.
  */
-export function pad1(x: Plane64, border: Border): Float64Array {
+export function pad1(x: Plane64, border: Border, reuse = false): Float64Array {
   const { width: w, height: h, data } = x;
-  const wp = w + 2;
-  const p = new Float64Array(wp * (h + 2));
+  const wp = w + 2, len = wp * (h + 2);
+  let p: Float64Array;
+  if (reuse) {
+    if (scratch.length < len) scratch = new Float64Array(len);
+    p = scratch.subarray(0, len);
+    // the zero frame (rewritten below for 'replicate')
+    p.fill(0, 0, wp);
+    p.fill(0, (h + 1) * wp, len);
+    for (let y = 1; y <= h; y++) p[y * wp] = p[y * wp + w + 1] = 0;
+  } else p = new Float64Array(len);
   for (let y = 0; y < h; y++) {
     const o = (y + 1) * wp + 1;
     p.set(data.subarray(y * w, y * w + w), o);

@@ -11,7 +11,6 @@
  * returned arrays stay valid until the next call with other planes. Single-threaded (one cache per worker).
  */
 import type { Plane64 } from '../types.js';
-import type { ChannelTriple } from './channels.js';
 import { normalize1Into } from './csf.js';
 import { fft2d } from './fft.js';
 
@@ -73,10 +72,6 @@ function matches(g: Group, planes: readonly Plane64[]): boolean {
   return true;
 }
 
-/** The distinct planes of an evaluation in a fixed order (vis, ir, fused per channel): Qcb and Qcv both use it. */
-export function distinctPlanes(triples: readonly ChannelTriple[]): Plane64[] {
-  return [...new Set(triples.flatMap((t) => [t.vis, t.ir, t.fused]))];
-}
 
 /**
  * Normalised planes and their packed forward spectra (see the module comment); `planes` must have one size.

@@ -8,11 +8,21 @@ export function stretchRound(x: Float64Array, mn: number, d: number, out: Float6
   const lut = new Float64Array(256);
   for (let v = 0; v < 256; v++) lut[v] = Math.round(((v - mn) / d) * 255);
   if (allBytes) {
-    for (let i = 0; i < x.length; i++) out[i] = lut[x[i]! | 0]!;
+    // one loop per output type, each monomorphic (a shared one was ~1.5x slower)
+    if (out instanceof Uint8Array) lookupBytes(x, lut, out);
+    else lookupF64(x, lut, out);
     return;
   }
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     out[i] = (v & 255) === v ? lut[v]! : Math.round(((v - mn) / d) * 255);
   }
+}
+
+function lookupBytes(x: Float64Array, lut: Float64Array, out: Uint8Array): void {
+  for (let i = 0; i < x.length; i++) out[i] = lut[x[i]! | 0]!;
+}
+
+function lookupF64(x: Float64Array, lut: Float64Array, out: Float64Array): void {
+  for (let i = 0; i < x.length; i++) out[i] = lut[x[i]! | 0]!;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Qabf, qabfChannel } from '../../../src/metrics/vifb/qabf.js';
+import { disableQabfWasm } from '../../../src/metrics/vifb/qabf-wasm.js';
 import type { Plane64 } from '../../../src/metrics/types.js';
 import { constant, mapPlane, rel, rgbTriple, texture, toMat, type Mat } from './helpers.js';
 
@@ -87,4 +88,20 @@ test('1-plane infrared reused per channel equals three copies', () => {
   const g = rgbTriple(14, 11, 6, 1);
   const ir = g.ir[0]!;
   assert.equal(Qabf.compute(g), Qabf.compute({ ...g, ir: [ir, ir, ir] }));
+});
+
+test('the WebAssembly SIMD kernels (qabf-wasm.ts) give bit-identical Qabf to the JavaScript loops', () => {
+  // Reference: the JavaScript path (checked above against the transcription of metricsQabf.m). Cases: textures with
+  // odd and even widths, 1- and 3-channel infrared, flat regions (g = 0, and g_X == g_F), non-integer samples.
+  const cases = [rgbTriple(37, 29, 21), rgbTriple(64, 48, 22, 1), rgbTriple(1, 9, 23)];
+  const flat = rgbTriple(20, 17, 24, 1);
+  cases.push({ ...flat, vis: flat.vis.map((p) => mapPlane(p, (v, i) => (i % 5 < 2 ? 90 : v))), fused: flat.vis.map((p) => mapPlane(p, (v, i) => (i % 3 === 0 ? 90 : v))) });
+  cases.push({ ...flat, fused: flat.fused.map((p) => mapPlane(p, (v) => v / 3 + 0.25)) });
+  const simd = cases.map((t) => Qabf.compute(t));
+  disableQabfWasm(true);
+  try {
+    cases.forEach((t, i) => assert.ok(Object.is(Qabf.compute(t), simd[i]), `case ${i}`));
+  } finally {
+    disableQabfWasm(false);
+  }
 });

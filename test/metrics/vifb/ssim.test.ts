@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ssim, ssimChannel, ssimPair } from '../../../src/metrics/vifb/ssim.js';
 import { disableWasmFilter } from '../../../src/metrics/common/wasm-filter.js';
+import { disableSsimWasm } from '../../../src/metrics/vifb/ssim-wasm.js';
 import type { Plane64 } from '../../../src/metrics/types.js';
-import { constant, filter2Valid, mean2, rel, rgbTriple, texture, toMat, zip, type Mat } from './helpers.js';
+import { constant, filter2Valid, mapPlane, mean2, rel, rgbTriple, texture, toMat, zip, type Mat } from './helpers.js';
 
 // References: (1) the MATLAB code's computation with the full 2-D window (fspecial('gaussian', 11, 1.5), i.e.
 // exp(-(x^2+y^2)/4.5) normalised) and filter2(..., 'valid'), tolerance 1e-12 relative (the separable
@@ -76,5 +77,21 @@ test('the WebAssembly SIMD filtering and the JavaScript fallback give bit-identi
     assert.equal(ssimPair(t.vis[0]!, t.fused[0]!), simd);
   } finally {
     disableWasmFilter(false);
+  }
+});
+
+test('Ssim on its own SIMD kernels (ssim-wasm.ts) is bit-identical to the JavaScript path, with and without SIMD filtering', () => {
+  // Odd and even sizes (spare lanes), the 11x11 minimum, 1- and 3-channel infrared, non-integer samples.
+  const cases = [rgbTriple(37, 29, 5), rgbTriple(11, 11, 6, 1), rgbTriple(24, 13, 7)];
+  cases.push({ ...cases[0]!, fused: cases[0]!.fused.map((p) => mapPlane(p, (v) => v / 7 + 0.5)) });
+  const simd = cases.map((t) => Ssim.compute(t));
+  disableSsimWasm(true);
+  try {
+    cases.forEach((t, i) => assert.ok(Object.is(Ssim.compute(t), simd[i]), `case ${i}`));
+    disableWasmFilter(true);
+    cases.forEach((t, i) => assert.ok(Object.is(Ssim.compute(t), simd[i]), `case ${i}, JavaScript filter`));
+  } finally {
+    disableWasmFilter(false);
+    disableSsimWasm(false);
   }
 });
