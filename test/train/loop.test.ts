@@ -6,10 +6,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../src/model/backend.js';
-import { readIsfuseWeights } from '../../src/model/weights.js';
 import { syntheticPair } from '../../src/data/synthetic.js';
 import { lumaPlane, type PairImages } from '../../src/data/pairs.js';
 import { train } from '../../src/train/loop.js';
+import { assertSameWeights } from './same-weights.js';
 
 const data: PairImages[] = [1, 2, 3].map((seed) => {
   const p = syntheticPair({ width: 30, height: 26, seed });
@@ -28,12 +28,7 @@ test('resume after a stop gives the same weights, bit for bit, as an uninterrupt
     assert.equal(part.step, 2);
     const rest = await train({ ...common, out: b, steps: 3, resume: true });
     assert.equal(rest.step, 3);
-    const [wa, wb] = await Promise.all([readIsfuseWeights(full.weightsPath), readIsfuseWeights(rest.weightsPath)]);
-    for (const [k, v] of wa) {
-      const u = wb.get(k)!;
-      if (typeof v === 'number') assert.equal(u, v, k);
-      else assert.deepEqual(Buffer.from((u as Float32Array).buffer), Buffer.from(v.buffer), k);
-    }
+    const wa = await assertSameWeights(full.weightsPath, rest.weightsPath);
     assert.equal(wa.get('encoder_ir.module1.1.num_batches_tracked'), 15); // 3 steps x 5 passes
     const log = (await readFile(join(b, 'train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(log.map((l) => l.step), [1, 2, 3]);

@@ -13,10 +13,10 @@ import { syntheticPair } from '../../src/data/synthetic.js';
 import { lumaPlane, type PairImages } from '../../src/data/pairs.js';
 import { useBackend } from '../../src/model/backend.js';
 import { disposeParams, initParams, paramsToValues } from '../../src/model/isfuse.js';
-import { readIsfuseWeights } from '../../src/model/weights.js';
 import { installConvGradient } from '../../src/train/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from '../../src/train/interventions.js';
 import { train } from '../../src/train/loop.js';
+import { assertSameWeights } from './same-weights.js';
 import { drawInterventionMasks } from '../../src/train/masks.js';
 import { OnnxTrainer, stepTerms } from '../../src/train/onnx-step.js';
 import { Adam, stepGradients } from '../../src/train/step.js';
@@ -126,12 +126,7 @@ test('onnx engine: resume after a stop gives the same weights, bit for bit, as a
     const rest = await train({ ...common, out: b, steps: 3, resume: true });
     assert.equal(rest.step, 3);
     assert.ok(full.last && Number.isFinite(full.last.total));
-    const [wa, wb] = await Promise.all([readIsfuseWeights(full.weightsPath), readIsfuseWeights(rest.weightsPath)]);
-    for (const [k, v] of wa) {
-      const u = wb.get(k)!;
-      if (typeof v === 'number') assert.equal(u, v, k);
-      else assert.deepEqual(Buffer.from((u as Float32Array).buffer), Buffer.from(v.buffer), k);
-    }
+    const wa = await assertSameWeights(full.weightsPath, rest.weightsPath);
     assert.equal(wa.get('encoder_ir.module1.1.num_batches_tracked'), 15); // 3 steps x 5 passes
   } finally {
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
