@@ -10,7 +10,7 @@ import { disposeParams, initParams } from '../model/isfuse.js';
 import { installConvGradient } from '../train/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
-import { OnnxTrainer } from '../train/onnx-step.js';
+import { autoOnnxPlan, OnnxTrainer } from '../train/onnx-step.js';
 import { Adam, trainStep, type GradientMode } from '../train/step.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ export interface BenchTrainResult extends Timing {
   readonly backend: string;
   readonly batch: number;
   readonly crop: number;
+  /** the plan that ran ('auto' resolved) */
   readonly memory: GradientMode;
   readonly warmup: number;
   readonly repeats: number;
@@ -39,7 +40,7 @@ export interface BenchTrainResult extends Timing {
 
 /** Runs the benchmark on the active backend. */
 export async function benchTrain(o: {
-  batch: number; crop: number; warmup: number; repeats: number; memory: GradientMode; backend: string; engine?: 'tfjs' | 'onnx';
+  batch: number; crop: number; warmup: number; repeats: number; memory: GradientMode | 'auto'; backend: string; engine?: 'tfjs' | 'onnx';
   /** profile the last step per kernel (onnxruntime's profiler, or tf.profile for one extra step) */
   profile?: boolean;
   /** onnx engine: onnxruntime intra-op threads (default: os.availableParallelism()) */
@@ -47,6 +48,7 @@ export async function benchTrain(o: {
   onStep?: (k: number, ms: number) => void;
 }): Promise<BenchTrainResult> {
   installConvGradient();
+  const memory: GradientMode = o.memory === 'joint' ? 'joint' : 'sequential'; // TensorFlow.js: auto = sequential
   const p = initParams(0);
   const opt = new Adam(1e-4);
   const rng = new Rng(0);
@@ -54,7 +56,7 @@ export async function benchTrain(o: {
   const vi = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const ir = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
   const profilePrefix = join(tmpdir(), `isfuse-train-profile-${process.pid}`);
-  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), ...(o.profile ? { profilePrefix } : {}) }) : undefined;
+  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), plan: o.memory === 'auto' ? autoOnnxPlan(o.batch, o.crop, o.crop) : o.memory, ...(o.profile ? { profilePrefix } : {}) }) : undefined;
   let profile: KernelProfile[] | undefined;
   const hostVi = onnx ? (vi.dataSync() as Float32Array) : undefined;
   const hostIr = onnx ? (ir.dataSync() as Float32Array) : undefined;
@@ -67,7 +69,7 @@ export async function benchTrain(o: {
       const masks = maskTensors(hostMasks);
       const t0 = performance.now();
       if (onnx) await onnx.step(p, opt, { vi: hostVi!, ir: hostIr!, masks: hostMasks });
-      else trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, o.memory);
+      else trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, memory);
       const ms = performance.now() - t0;
       tf.dispose([masks.compVi, masks.compIr, masks.rand]);
       bytes = Math.max(bytes, tf.memory().numBytes);
@@ -82,7 +84,7 @@ export async function benchTrain(o: {
     } else if (o.profile) {
       // one extra step under tf.profile (profiling slows the step, so it is not one of the timed ones)
       const masks = maskTensors(drawInterventionMasks(rng, n, s, s));
-      profile = await profileTfjs(() => void trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, o.memory));
+      profile = await profileTfjs(() => void trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, memory));
       tf.dispose([masks.compVi, masks.compIr, masks.rand]);
     }
   } finally {
@@ -93,7 +95,7 @@ export async function benchTrain(o: {
   }
   const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
   return {
-    backend: o.backend, batch: n, crop: s, memory: o.memory, warmup: o.warmup, repeats: o.repeats,
+    backend: o.backend, batch: n, crop: s, memory: onnx ? onnx.plan : memory, warmup: o.warmup, repeats: o.repeats,
     ...summarise(times), tensorBytes: bytes, rssBytes: rss, ...(profile ? { profile } : {}),
     ...(onnx ? { threads: onnx.options.threads } : {}),
     ...(be.wasm?.HEAPU8 ? { wasmHeapBytes: be.wasm.HEAPU8.length } : {}),

@@ -30,6 +30,7 @@
  * - adaptive 8x8 pool and bilinear resize: products with constant matrices, so their transposes.
  * - attention (one direction; F the query map [N,C,P], pk the pooled key tokens [N,C,T]): see attend().
  */
+import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadOnnxRuntime } from '../model/backend.js';
 import { Graph, valueInfo } from '../model/onnx-proto.js';
@@ -176,9 +177,21 @@ function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array 
   return t;
 }
 
-/** What the graph of one (batch, height, width, config) gives back, besides the tensors. */
+/**
+ * Which part of the step a graph computes. 'joint': the whole step, every pass alive at once. The sequential
+ * plan (train/step.ts explains it; here to bound onnxruntime's memory) splits it into 'base-forward' (the base
+ * pass forward only: output `y`), one graph per intervened pass (input `y_base` held constant; outputs that
+ * pass's loss terms and gradients plus `grad:y_base`, the gradient sent to the base output), and 'base' (the
+ * base pass with L_f and the summed gradient `g_base` of the intervened passes fed into its output).
+ */
+export type TrainGraphPart = 'joint' | 'base-forward' | 'base' | Exclude<PassName, 'base'>;
+
+/** What the graph of one (batch, height, width, config, part) gives back, besides the tensors. */
 export interface TrainGraph {
   readonly bytes: Uint8Array;
+  readonly part: TrainGraphPart;
+  /** the graph's inputs other than the parameters, e.g. 'vi', 'ir', 'm_rand', 'y_base' */
+  readonly inputs: readonly string[];
   /** trainable parameters the graph takes (all of them) */
   readonly params: readonly string[];
   /** parameters with a gradient output (CBL conv biases have none: theirs is exactly 0) */
@@ -196,10 +209,10 @@ export interface TrainGraph {
 }
 
 /**
- * Builds the training-step graph for batch n of h x w crops under `cfg` (ablations and signs).
- * Example: `buildTrainGraph(8, 128, 128, DEFAULT_TRAIN_CONFIG)`.
+ * Builds the training-step graph (or one part of it) for batch n of h x w crops under `cfg` (ablations and
+ * signs). Example: `buildTrainGraph(8, 128, 128, DEFAULT_TRAIN_CONFIG)`.
  */
-export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfig, dim = ISFUSE_DIM): TrainGraph {
+export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfig, part: TrainGraphPart = 'joint', dim = ISFUSE_DIM): TrainGraph {
   if (h < 4 || w < 4) throw new Error(`ISFuse needs crops of at least 4x4 pixels, got ${w}x${h}`);
   const t = new Tape();
   const C = dim;
@@ -212,11 +225,13 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
     return p;
   };
   const img: Shape = [n, 1, h, w];
-  const vi = t.input('vi', img, false);
-  const ir = t.input('ir', img, false);
-  const mCompVi = t.input('m_comp_vi', img, false);
-  const mCompIr = t.input('m_comp_ir', img, false);
-  const mRand = t.input('m_rand', img, false);
+  const inputs: string[] = [];
+  const imageInput = (name: string, differentiable = false): string => {
+    inputs.push(name);
+    return t.input(name, img, differentiable);
+  };
+  const vi = imageInput('vi');
+  const ir = imageInput('ir');
 
   // ------------------------------------------------------------ convolutions
 
@@ -272,6 +287,7 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
   };
 
   let statsOut: { name: string; count: number }[] = [];
+  const emitStats = part !== 'base-forward';
   const statNames = (pass: PassName) => (bn: string) => `stat:${pass}:${bn}`;
   let statName: (bn: string) => string = statNames('base');
 
@@ -293,9 +309,11 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
     const var1 = t.op('Reshape', [variance, t.ints([co!])], [co!]);
     const y0 = t.op('BatchNormalization', [z, param(`${bn}.weight`), param(`${bn}.bias`), mu1, var1], s, { epsilon: { float: BN_EPS } });
     const y = t.op('LeakyRelu', [y0], s, { alpha: { float: LEAKY_SLOPE } });
-    t.output(`${statName(bn)}:mean`, t.op('Add', [mu1, param(`${cName}.bias`)], [co!]));
-    t.output(`${statName(bn)}:var`, var1);
-    statsOut.push({ name: bn, count: m });
+    if (emitStats) {
+      t.output(`${statName(bn)}:mean`, t.op('Add', [mu1, param(`${cName}.bias`)], [co!]));
+      t.output(`${statName(bn)}:var`, var1);
+      statsOut.push({ name: bn, count: m });
+    }
     t.record(y, [x, param(wName), param(`${bn}.weight`), param(`${bn}.bias`)], (gy) => {
       const istd = t.op('Reciprocal', [t.op('Sqrt', [t.op('Add', [variance, t.scalar(BN_EPS)], cs)], cs)], cs);
       const dv = t.op('Where', [t.op('Greater', [y, t.scalar(0)], s), gy, t.op('Mul', [gy, t.scalar(LEAKY_SLOPE)], s)], s);
@@ -447,13 +465,18 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
 
   // ------------------------------------------------------------ the five passes
 
-  const passes = activePasses(cfg);
+  const allPasses = activePasses(cfg);
+  const passes: PassName[] = part === 'joint' ? allPasses : part === 'base' || part === 'base-forward' ? ['base'] : [part];
+  if (!allPasses.includes(passes[0]!)) throw new Error(`internal: pass '${part}' is switched off in this configuration`);
   const zeros = t.op('Sub', [vi, vi], img);
   const passInput = (pass: PassName): [string, string] => {
     switch (pass) {
       case 'base': return [vi, ir];
-      case 'comp': return [t.op('Mul', [vi, mCompVi], img), t.op('Mul', [ir, mCompIr], img)];
-      case 'rand': return [t.op('Mul', [vi, mRand], img), t.op('Mul', [ir, mRand], img)];
+      case 'comp': return [t.op('Mul', [vi, imageInput('m_comp_vi')], img), t.op('Mul', [ir, imageInput('m_comp_ir')], img)];
+      case 'rand': {
+        const m = imageInput('m_rand');
+        return [t.op('Mul', [vi, m], img), t.op('Mul', [ir, m], img)];
+      }
       case 'novi': return [zeros, ir];
       case 'noir': return [vi, zeros];
     }
@@ -465,7 +488,12 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
     statName = statNames(pass);
     const [a, b] = passInput(pass);
     outs.set(pass, network(a, b));
-    stats.push({ pass, bns: statsOut });
+    if (emitStats) stats.push({ pass, bns: statsOut });
+  }
+  const common = { params: spec.map((s) => s.name), inputs, stats };
+  if (part === 'base-forward') {
+    t.output('y', outs.get('base')!.fused);
+    return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), part, ...common, grads: [], zeroGrads: [], losses: [] };
   }
 
   // ------------------------------------------------------------ losses and their gradients (closed form)
@@ -478,27 +506,32 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
   };
   const meanAll = (x: string): string => t.op('ReduceMean', [x], [], { keepdims: 0 });
   const mulS = (x: string, v: number): string => t.op('Mul', [x, t.scalar(v)], t.shape(x));
-  const lapKernel = t.const('lap', [1, 1, 3, 3], Float32Array.from(LAPLACIAN_KERNEL));
-  const lap = (x: string): string => t.op('Conv', [x, lapKernel], img, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  // the base output: computed here, or (an intervened pass of the sequential plan) a constant input whose
+  // gradient is an output
+  const yb = outs.get('base')?.fused ?? imageInput('y_base', true);
+  if (part === 'base') t.acc(yb, imageInput('g_base'));
+  if (outs.has('base')) {
+    // L_f = L1(y, ir) + L1(y, vi) + L1(|Lap y|, max(|Lap ir|, |Lap vi|))
+    const lapKernel = t.const('lap', [1, 1, 3, 3], Float32Array.from(LAPLACIAN_KERNEL));
+    const lap = (x: string): string => t.op('Conv', [x, lapKernel], img, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    const dIr = t.op('Sub', [yb, ir], img);
+    const dVi = t.op('Sub', [yb, vi], img);
+    const lapY = lap(yb);
+    const target = t.op('Max', [t.op('Abs', [lap(ir)], img), t.op('Abs', [lap(vi)], img)], img);
+    const e = t.op('Sub', [t.op('Abs', [lapY], img), target], img);
+    loss('f.ir', meanAll(t.op('Abs', [dIr], img)));
+    loss('f.vi', meanAll(t.op('Abs', [dVi], img)));
+    loss('f.grad', meanAll(t.op('Abs', [e], img)));
+    const gLap = mulS(t.op('Mul', [t.op('Sign', [e], img), t.op('Sign', [lapY], img)], img), 1 / numel);
+    t.acc(yb, mulS(t.op('Add', [t.op('Sign', [dIr], img), t.op('Sign', [dVi], img)], img), 1 / numel));
+    t.acc(yb, lap(gLap)); // the Laplacian kernel is symmetric: its transposed convolution is itself
+  }
 
-  const yb = outs.get('base')!.fused;
-  // L_f = L1(y, ir) + L1(y, vi) + L1(|Lap y|, max(|Lap ir|, |Lap vi|))
-  const dIr = t.op('Sub', [yb, ir], img);
-  const dVi = t.op('Sub', [yb, vi], img);
-  const lapY = lap(yb);
-  const target = t.op('Max', [t.op('Abs', [lap(ir)], img), t.op('Abs', [lap(vi)], img)], img);
-  const e = t.op('Sub', [t.op('Abs', [lapY], img), target], img);
-  loss('f.ir', meanAll(t.op('Abs', [dIr], img)));
-  loss('f.vi', meanAll(t.op('Abs', [dVi], img)));
-  loss('f.grad', meanAll(t.op('Abs', [e], img)));
-  const gLap = mulS(t.op('Mul', [t.op('Sign', [e], img), t.op('Sign', [lapY], img)], img), 1 / numel);
-  t.acc(yb, mulS(t.op('Add', [t.op('Sign', [dIr], img), t.op('Sign', [dVi], img)], img), 1 / numel));
-  t.acc(yb, lap(gLap)); // the Laplacian kernel is symmetric: its transposed convolution is itself
-
-  // L_inv: per masking pass, weight 0.1 / (number of masking passes)
-  const inv = passes.filter((x) => x === 'comp' || x === 'rand');
+  // L_inv: per masking pass, weight 0.1 / (number of masking passes of the configuration)
+  const isMasking = (x: PassName): boolean => x === 'comp' || x === 'rand';
+  const inv = allPasses.filter(isMasking);
   const sH = cfg.gateEntropy === 'maximise' ? -1 : 1;
-  for (const pass of inv) {
+  for (const pass of passes.filter(isMasking)) {
     const wInv = LOSS_WEIGHTS.inv / inv.length;
     const o = outs.get(pass)!;
     const [g3, g4, g5] = o.gates;
@@ -546,6 +579,7 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
   }
 
   t.backward();
+  if (!outs.has('base')) t.output('grad:y_base', t.grad(yb) ?? t.op('Sub', [yb, yb], img));
   const grads: string[] = [];
   const zeroGrads: string[] = [];
   const cblBias = /\.(\d+)\.bias$/;
@@ -558,7 +592,7 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
       zeroGrads.push(s.name);
     }
   }
-  return { bytes: t.g.model(`isfuse_train_${n}x${h}x${w}`), params: spec.map((s) => s.name), grads, zeroGrads, stats, losses };
+  return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), part, ...common, grads, zeroGrads, losses };
 }
 
 type Session = Awaited<ReturnType<Awaited<ReturnType<typeof loadOnnxRuntime>>['InferenceSession']['create']>>;
@@ -578,25 +612,47 @@ export interface OnnxStepResult {
   readonly stats: readonly { pass: PassName; values: ReadonlyMap<string, { mean: Float32Array; variance: Float32Array; count: number }> }[];
 }
 
-/** The training step on onnxruntime: one graph (and session) per batch shape, built on first use. */
+/** How the step's gradient is computed: one graph, or the sequential plan's parts ({@link TrainGraphPart}). */
+export type OnnxPlan = 'joint' | 'sequential';
+
+/**
+ * The plan for a batch shape when the user leaves it to us: 'joint' (fastest) when its activations fit in
+ * half of this machine's memory, else 'sequential'. The estimate is measured, not derived: 6.0 GiB peak
+ * resident at batch 8, 128x128 (docs/PERFORMANCE.md), scaled by pixels per batch.
+ */
+export function autoOnnxPlan(n: number, h: number, w: number, totalBytes = totalmem()): OnnxPlan {
+  const jointBytes = 6.0 * 2 ** 30 * ((n * h * w) / (8 * 128 * 128));
+  return jointBytes <= totalBytes / 2 ? 'joint' : 'sequential';
+}
+
+/** The training step on onnxruntime: one graph (and session) per part and batch shape, built on first use. */
 export class OnnxTrainer {
   private readonly sessions = new Map<string, Promise<{ session: Session; graph: TrainGraph }>>();
 
   /**
-   * `threads`: onnxruntime intra-op threads (default 1). `profilePrefix`: turn on onnxruntime's profiler,
-   * writing `<prefix>_<date>.json` ({@link endProfiling} returns the paths).
+   * `threads`: onnxruntime intra-op threads (default 1). `plan`: 'joint' (default; fastest) holds the
+   * activations of all five passes at once; 'sequential' one pass at a time, for about a fifth of the memory
+   * and one extra forward pass of the base (each part's session then frees its buffers after every run).
+   * `profilePrefix`: turn on onnxruntime's profiler, writing `<prefix>_<date>.json` per session
+   * ({@link endProfiling} completes them).
    */
-  constructor(readonly config: TrainConfig, readonly options: { threads?: number; profilePrefix?: string } = {}) {}
+  constructor(readonly config: TrainConfig, readonly options: { threads?: number; plan?: OnnxPlan; profilePrefix?: string } = {}) {}
 
-  private session(n: number, h: number, w: number): Promise<{ session: Session; graph: TrainGraph }> {
-    const key = `${n}x${h}x${w}`;
+  get plan(): OnnxPlan {
+    return this.options.plan ?? 'joint';
+  }
+
+  private session(part: TrainGraphPart, n: number, h: number, w: number): Promise<{ session: Session; graph: TrainGraph }> {
+    const key = `${part}:${n}x${h}x${w}`;
     let s = this.sessions.get(key);
     if (!s) {
       s = (async () => {
         const ort = await loadOnnxRuntime();
-        const graph = buildTrainGraph(n, h, w, this.config);
+        const graph = buildTrainGraph(n, h, w, this.config, part);
         const session = await ort.InferenceSession.create(graph.bytes, {
           intraOpNumThreads: this.options.threads ?? 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
+          // the arena keeps each session's peak allocation for good: with several sessions that would add up
+          ...(this.plan === 'sequential' ? { enableCpuMemArena: false } : {}),
           ...(this.options.profilePrefix ? { enableProfiling: true, profileFilePrefix: this.options.profilePrefix } : {}),
         });
         return { session, graph };
@@ -606,32 +662,65 @@ export class OnnxTrainer {
     return s;
   }
 
-  /** The graph description for a batch shape (builds the session on first use). */
+  /** The graph description of the part holding the base pass, for a batch shape (builds it on first use). */
   async graph(n: number, h: number, w: number): Promise<TrainGraph> {
-    return (await this.session(n, h, w)).graph;
+    return (await this.session(this.plan === 'joint' ? 'joint' : 'base', n, h, w)).graph;
   }
 
-  /** Runs the graph: losses, gradients and BatchNorm statistics for `values` (parameters by state-dict name). */
-  async run(values: (name: string) => Float32Array, batch: HostStepBatch): Promise<OnnxStepResult> {
+  /** Runs one part: its outputs by name. `extra`: the inputs y_base or g_base. */
+  private async runPart(part: TrainGraphPart, values: (name: string) => Float32Array, batch: HostStepBatch, extra: Readonly<Record<string, Float32Array>> = {}) {
     const { n, h, w } = batch.masks;
     const ort = await loadOnnxRuntime();
-    const { session, graph } = await this.session(n, h, w);
-    const img = [n, 1, h, w];
-    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
-      vi: new ort.Tensor('float32', batch.vi, img), ir: new ort.Tensor('float32', batch.ir, img),
-      m_comp_vi: new ort.Tensor('float32', batch.masks.compVi, img), m_comp_ir: new ort.Tensor('float32', batch.masks.compIr, img),
-      m_rand: new ort.Tensor('float32', batch.masks.rand, img),
+    const { session, graph } = await this.session(part, n, h, w);
+    const images: Record<string, Float32Array | undefined> = {
+      vi: batch.vi, ir: batch.ir, m_comp_vi: batch.masks.compVi, m_comp_ir: batch.masks.compIr, m_rand: batch.masks.rand, ...extra,
     };
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const name of graph.inputs) {
+      const data = images[name];
+      if (!data) throw new Error(`internal: no value for the graph input '${name}'`);
+      feeds[name] = new ort.Tensor('float32', data, [n, 1, h, w]);
+    }
     const shapes = new Map(stateDictSpec().map((s) => [s.name, s.shape]));
     for (const name of graph.params) feeds[`p:${name}`] = new ort.Tensor('float32', values(name), [...shapes.get(name)!]);
     const out = await session.run(feeds);
     const data = (k: string): Float32Array => out[k]!.data as Float32Array;
-    return {
+    const result: OnnxStepResult = {
       losses: new Map(graph.losses.map((k) => [k, data(`loss:${k}`)[0]!])),
       grads: new Map(graph.grads.map((k) => [k, data(`grad:${k}`)])),
       stats: graph.stats.map(({ pass, bns }) => ({
         pass, values: new Map(bns.map(({ name, count }) => [name, { mean: data(`stat:${pass}:${name}:mean`), variance: data(`stat:${pass}:${name}:var`), count }])),
       })),
+    };
+    return { result, data };
+  }
+
+  /** Runs the step: losses, gradients and BatchNorm statistics for `values` (parameters by state-dict name). */
+  async run(values: (name: string) => Float32Array, batch: HostStepBatch): Promise<OnnxStepResult> {
+    if (this.plan === 'joint') return (await this.runPart('joint', values, batch)).result;
+    // sequential: y from a forward-only base pass; each intervened pass alone, its gradient into y summed in
+    // gBase; then the base pass with L_f and gBase. Statistics in the joint graph's order (base first).
+    const y = (await this.runPart('base-forward', values, batch)).data('y');
+    const gBase = new Float32Array(y.length);
+    const parts: OnnxStepResult[] = [];
+    for (const pass of activePasses(this.config).filter((p) => p !== 'base')) {
+      const { result, data } = await this.runPart(pass as Exclude<PassName, 'base'>, values, batch, { y_base: y });
+      addInto(gBase, data('grad:y_base'));
+      parts.push(result);
+    }
+    const base = (await this.runPart('base', values, batch, { g_base: gBase })).result;
+    const grads = new Map<string, Float32Array>();
+    for (const part of [base, ...parts]) {
+      for (const [name, g] of part.grads) {
+        const sum = grads.get(name);
+        if (sum) addInto(sum, g);
+        else grads.set(name, Float32Array.from(g));
+      }
+    }
+    return {
+      losses: new Map([base, ...parts].flatMap((r) => [...r.losses])),
+      grads,
+      stats: [base, ...parts].flatMap((r) => r.stats),
     };
   }
 
@@ -643,7 +732,7 @@ export class OnnxTrainer {
   async step(p: IsfuseParams, opt: Adam, batch: HostStepBatch): Promise<LossTerms> {
     const vars = p.variables;
     const res = await this.run((name) => vars.get(name)!.dataSync() as Float32Array, batch);
-    const { graph } = await this.session(batch.masks.n, batch.masks.h, batch.masks.w);
+    const graph = await this.graph(batch.masks.n, batch.masks.h, batch.masks.w);
     const grads = new Map<string, tf.Tensor>();
     for (const [name, g] of res.grads) grads.set(name, tf.tensor(g, vars.get(name)!.shape));
     for (const name of graph.zeroGrads) grads.set(name, tf.zerosLike(vars.get(name)!));
@@ -677,6 +766,10 @@ export class OnnxTrainer {
     for (const s of this.sessions.values()) await (await s).session.release();
     this.sessions.clear();
   }
+}
+
+function addInto(sum: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i]! += x[i]!;
 }
 
 /** LossTerms from the graph's loss outputs (f and the per-pass totals are sums of outputs). */

@@ -1,7 +1,8 @@
 // The training step as one onnxruntime graph (src/train/onnx-step.ts) against the TensorFlow.js step
 // (src/train/step.ts, joint plan, cpu backend), which test/train/step.test.ts checks against PyTorch: loss
-// terms, the gradient of every parameter, BatchNorm running statistics; and a killed-and-resumed run on the
-// onnx engine that equals an uninterrupted one bit for bit.
+// terms, the gradient of every parameter, BatchNorm running statistics; the sequential plan (one pass alive at
+// a time) against the joint graph; and a killed-and-resumed run on the onnx engine that equals an
+// uninterrupted one bit for bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from '../../src/t
 import { train } from '../../src/train/loop.js';
 import { assertSameWeights } from './same-weights.js';
 import { drawInterventionMasks } from '../../src/train/masks.js';
-import { OnnxTrainer, stepTerms } from '../../src/train/onnx-step.js';
+import { autoOnnxPlan, OnnxTrainer, stepTerms } from '../../src/train/onnx-step.js';
 import { Adam, stepGradients } from '../../src/train/step.js';
 
 // 24 x 28 crops: non-square, and level 3 (6 x 7) is smaller than the 8 x 8 token grid (overlapping bins)
@@ -110,6 +111,64 @@ test(
   'onnx step, ablations and flipped signs (no CFI, no complementary masking, entropy minimised, necessity maximised)',
   compareWithTfjs({ ...DEFAULT_TRAIN_CONFIG, cfi: false, comp: false, gateEntropy: 'minimise', necessity: 'maximise' }, 2),
 );
+
+function sequentialEqualsJoint(cfg: TrainConfig, seed: number) {
+  return async () => {
+    await useBackend('cpu');
+    const b = batch(seed);
+    const p = initParams(seed);
+    const values = paramsToValues(p);
+    const joint = new OnnxTrainer(cfg, { plan: 'joint' });
+    const seq = new OnnxTrainer(cfg, { plan: 'sequential' });
+    try {
+      const a = await joint.run((n) => values.get(n) as Float32Array, b);
+      const s = await seq.run((n) => values.get(n) as Float32Array, b);
+      assert.deepEqual([...s.losses.keys()].sort(), [...a.losses.keys()].sort());
+      for (const [k, v] of a.losses) assert.ok(Math.abs(s.losses.get(k)! - v) <= 1e-6 * Math.max(1, Math.abs(v)), `${k}: ${s.losses.get(k)} vs ${v}`);
+      // the same gradients up to float32 summation order (the parts' contributions are added in another order)
+      assert.deepEqual([...s.grads.keys()].sort(), [...a.grads.keys()].sort());
+      for (const [name, g] of a.grads) {
+        const o = s.grads.get(name)!;
+        let num = 0, den = 0;
+        for (let i = 0; i < g.length; i++) {
+          num += (g[i]! - o[i]!) ** 2;
+          den += g[i]! ** 2;
+        }
+        // (the key biases' gradient is rounding noise around an exact 0: see compareWithTfjs)
+        const floor = /\.k_[vi]\.bias$/.test(name) ? 1e-6 : 1e-9;
+        assert.ok(Math.sqrt(num) <= 1e-4 * Math.sqrt(den) + floor, `${name}: ${Math.sqrt(num)} vs norm ${Math.sqrt(den)}`);
+      }
+      // the BatchNorm statistics of every pass, in the same order
+      assert.deepEqual(s.stats.map((x) => [x.pass, [...x.values.keys()]]), a.stats.map((x) => [x.pass, [...x.values.keys()]]));
+      a.stats.forEach((x, i) => {
+        for (const [bn, v] of x.values) {
+          const o = s.stats[i]!.values.get(bn)!;
+          assert.equal(o.count, v.count);
+          v.mean.forEach((m, j) => assert.ok(Math.abs(o.mean[j]! - m) <= 1e-6 * Math.max(1, Math.abs(m)), `${x.pass} ${bn} mean`));
+          v.variance.forEach((m, j) => assert.ok(Math.abs(o.variance[j]! - m) <= 1e-6 * Math.max(1, Math.abs(m)), `${x.pass} ${bn} var`));
+        }
+      });
+      assert.deepEqual((await seq.graph(N, H, W)).zeroGrads, (await joint.graph(N, H, W)).zeroGrads);
+    } finally {
+      await Promise.all([joint.dispose(), seq.dispose()]);
+      disposeParams(p);
+    }
+  };
+}
+
+test('onnx sequential plan (one pass alive at a time) gives the joint graph\'s losses, gradients and statistics', sequentialEqualsJoint(DEFAULT_TRAIN_CONFIG, 3));
+
+test(
+  'onnx sequential plan, ablations and flipped signs',
+  sequentialEqualsJoint({ ...DEFAULT_TRAIN_CONFIG, cfi: false, comp: false, gateEntropy: 'minimise', necessity: 'maximise' }, 4),
+);
+
+test('auto plan: joint when the measured joint footprint fits in half the memory, else sequential', () => {
+  const gib = 2 ** 30;
+  assert.equal(autoOnnxPlan(8, 128, 128, 23 * gib), 'joint'); // ~6 GiB
+  assert.equal(autoOnnxPlan(16, 176, 176, 23 * gib), 'sequential'); // ~23 GiB
+  assert.equal(autoOnnxPlan(16, 256, 256, 128 * gib), 'joint'); // ~48 GiB
+});
 
 test('onnx engine: resume after a stop gives the same weights, bit for bit, as an uninterrupted run', async () => {
   await useBackend('onnx');

@@ -41,11 +41,11 @@ function trainCommand(): Command {
     .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
     .option('--warmup <n>', 'warm-up steps', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 1)
     .option('--repeats <n>', 'timed steps', parsePositiveInt('--repeats'), 3)
-    .addOption(new Option('--memory <plan>', 'gradient plan: one intervened pass alive at a time, or all at once').choices(['sequential', 'joint']).default('sequential'))
+    .addOption(new Option('--memory <plan>', 'gradient plan: one pass alive at a time, all at once, or auto (as isfuse train)').choices(['auto', 'sequential', 'joint']).default('auto'))
     .option('--threads <n>', 'onnx backend: onnxruntime threads (default: all CPUs)', parsePositiveInt('--threads'))
     .option('--profile', 'per-kernel time, calls and bytes of one step')
     .option('--json', 'print JSON')
-    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode; threads?: number; profile?: boolean; json?: boolean }) => {
+    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
       const [{ useTrainingBackend }, { benchTrain }, { formatProfile }] = await Promise.all([
         import('../../model/backend.js'), import('../../bench/train.js'), import('../../bench/profile.js'),
       ]);
@@ -54,7 +54,7 @@ function trainCommand(): Command {
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else
         process.stdout.write(
-          `${backend.description}: batch ${r.batch}, ${r.crop}x${r.crop}${backend.engine === 'onnx' ? `, ${r.threads} threads` : `, ${r.memory}`}: median ${r.medianMs.toFixed(0)} ms/step ` +
+          `${backend.description}: batch ${r.batch}, ${r.crop}x${r.crop}${backend.engine === 'onnx' ? `, ${r.threads} threads` : ''}, ${r.memory}: median ${r.medianMs.toFixed(0)} ms/step ` +
             `(min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}; ${r.repeats} repeats after ${r.warmup} warm-up); ` +
             `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(r.rssBytes / 2 ** 30).toFixed(2)} GiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n` +
             (r.profile ? `${formatProfile(r.profile)}\n` : ''),
