@@ -174,7 +174,7 @@ export async function useTrainingBackend(name: string): Promise<{ engine: Engine
   if (!(TRAIN_BACKENDS as readonly string[]).includes(name)) throw invalidParameter('backend', `one of ${TRAIN_BACKENDS.join(', ')}`, name);
   const pick = async (n: string) => {
     const b = await useBackend(n);
-    return { engine: b.engine, description: b.engine === 'onnx' ? `${b.description}, whole training step as one graph` : b.description };
+    return { engine: b.engine, description: b.engine === 'onnx' ? `${b.description}, training step with a hand-written backward pass` : b.description };
   };
   if (name !== 'auto') return pick(name);
   const errors: string[] = [];
