@@ -10,7 +10,8 @@ import { disposeParams, initParams } from '../model/isfuse.js';
 import { installConvGradient } from '../train/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
-import { autoOnnxPlan, OnnxTrainer } from '../train/onnx-step.js';
+import { onnxPlan, tfjsMode } from '../train/loop.js';
+import { OnnxTrainer } from '../train/onnx-step.js';
 import { Adam, trainStep, type GradientMode } from '../train/step.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ export async function benchTrain(o: {
   onStep?: (k: number, ms: number) => void;
 }): Promise<BenchTrainResult> {
   installConvGradient();
-  const memory: GradientMode = o.memory === 'joint' ? 'joint' : 'sequential'; // TensorFlow.js: auto = sequential
+  const memory = tfjsMode(o.memory);
   const p = initParams(0);
   const opt = new Adam(1e-4);
   const rng = new Rng(0);
@@ -56,7 +57,7 @@ export async function benchTrain(o: {
   const vi = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const ir = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
   const profilePrefix = join(tmpdir(), `isfuse-train-profile-${process.pid}`);
-  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), plan: o.memory === 'auto' ? autoOnnxPlan(o.batch, o.crop, o.crop) : o.memory, ...(o.profile ? { profilePrefix } : {}) }) : undefined;
+  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), plan: onnxPlan(o.memory, o.batch, o.crop), ...(o.profile ? { profilePrefix } : {}) }) : undefined;
   let profile: KernelProfile[] | undefined;
   const hostVi = onnx ? (vi.dataSync() as Float32Array) : undefined;
   const hostIr = onnx ? (ir.dataSync() as Float32Array) : undefined;

@@ -78,13 +78,13 @@ export interface TrainOptions {
   readonly augment?: boolean;
   readonly small?: SmallImagePolicy;
   /**
-   * 'sequential' (one pass alive at a time: about a fifth of the memory of 'joint', slower on the onnx engine),
+   * 'sequential' (one pass alive at a time: several times less memory than 'joint', slower on the onnx engine),
    * 'joint', or 'auto' (default): sequential on TensorFlow.js; on onnx joint when it fits (autoOnnxPlan)
    */
   readonly gradientMode?: GradientMode | 'auto';
   /**
-   * What runs the step: 'tfjs' (the active TensorFlow.js backend; default) or 'onnx' (the whole step as one
-   * onnxruntime graph, train/onnx-step.ts; the Adam update and checkpoints stay in TensorFlow.js).
+   * What runs the step: 'tfjs' (the active TensorFlow.js backend; default) or 'onnx' (the step with its
+   * backward pass as onnxruntime graphs, train/onnx-step.ts; the Adam update and checkpoints stay in TensorFlow.js).
    */
   readonly engine?: 'tfjs' | 'onnx';
   /** onnx engine: onnxruntime intra-op threads (default: the CPUs Node reports, os.availableParallelism()) */
@@ -332,10 +332,12 @@ export function curveFromLog(lines: readonly string[]): string {
   return trainingCurveSvg(series.filter((s) => s.points.length > 0));
 }
 
-function tfjsMode(mode: GradientMode | 'auto' | undefined): GradientMode {
+/** The gradient plan a TensorFlow.js step runs for a `--memory` choice ('auto': sequential). */
+export function tfjsMode(mode: GradientMode | 'auto' | undefined): GradientMode {
   return mode === 'joint' ? 'joint' : 'sequential';
 }
 
-function onnxPlan(mode: GradientMode | 'auto' | undefined, batch: number, crop: number): OnnxPlan {
+/** The plan the onnx engine runs for a `--memory` choice ('auto': autoOnnxPlan). */
+export function onnxPlan(mode: GradientMode | 'auto' | undefined, batch: number, crop: number): OnnxPlan {
   return mode === undefined || mode === 'auto' ? autoOnnxPlan(batch, crop, crop) : mode;
 }

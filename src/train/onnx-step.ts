@@ -631,7 +631,7 @@ export class OnnxTrainer {
 
   /**
    * `threads`: onnxruntime intra-op threads (default 1). `plan`: 'joint' (default; fastest) holds the
-   * activations of all five passes at once; 'sequential' one pass at a time, for about a fifth of the memory
+   * activations of all five passes at once; 'sequential' one pass at a time, for several times less memory
    * and one extra forward pass of the base (each part's session then frees its buffers after every run).
    * `profilePrefix`: turn on onnxruntime's profiler, writing `<prefix>_<date>.json` per session
    * ({@link endProfiling} completes them).

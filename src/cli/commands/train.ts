@@ -78,7 +78,7 @@ export function trainCommand(): Command {
     .addOption(new Option('--alignment <how>', "crop positions: 'independent' reproduces the reference's misaligned crops").choices(['aligned', 'independent']).default('aligned'))
     .addOption(new Option('--small <policy>', 'images smaller than the crop').choices(['skip', 'pad']).default('skip'))
     .option('--no-augment', 'no flips / transpose')
-    .addOption(new Option('--memory <plan>', "gradient plan: 'sequential' keeps one pass alive at a time (about a fifth of the memory, slower on onnx), 'joint' all five; auto: joint on onnx when it fits in half the RAM, else sequential").choices(['auto', 'sequential', 'joint']).default('auto'))
+    .addOption(new Option('--memory <plan>', "gradient plan: 'sequential' keeps one pass alive at a time (several times less memory, slower on onnx), 'joint' all five; auto: joint on onnx when it fits in half the RAM, else sequential").choices(['auto', 'sequential', 'joint']).default('auto'))
     .action(async (o: TrainCliOptions) => {
       if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give either --steps or --epochs, not both');
       // TensorFlow.js loads only when training starts, so other commands start fast.
