@@ -189,7 +189,6 @@ export type TrainGraphPart = 'joint' | 'base-forward' | 'base' | Exclude<PassNam
 /** What the graph of one (batch, height, width, config, part) gives back, besides the tensors. */
 export interface TrainGraph {
   readonly bytes: Uint8Array;
-  readonly part: TrainGraphPart;
   /** the graph's inputs other than the parameters, e.g. 'vi', 'ir', 'm_rand', 'y_base' */
   readonly inputs: readonly string[];
   /** trainable parameters the graph takes (all of them) */
@@ -493,7 +492,7 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
   const common = { params: spec.map((s) => s.name), inputs, stats };
   if (part === 'base-forward') {
     t.output('y', outs.get('base')!.fused);
-    return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), part, ...common, grads: [], zeroGrads: [], losses: [] };
+    return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), ...common, grads: [], zeroGrads: [], losses: [] };
   }
 
   // ------------------------------------------------------------ losses and their gradients (closed form)
@@ -592,7 +591,7 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
       zeroGrads.push(s.name);
     }
   }
-  return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), part, ...common, grads, zeroGrads, losses };
+  return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), ...common, grads, zeroGrads, losses };
 }
 
 type Session = Awaited<ReturnType<Awaited<ReturnType<typeof loadOnnxRuntime>>['InferenceSession']['create']>>;
@@ -611,6 +610,8 @@ export interface OnnxStepResult {
   /** per pass in running order: BatchNorm name -> batch mean (with the conv bias), biased variance, count */
   readonly stats: readonly { pass: PassName; values: ReadonlyMap<string, { mean: Float32Array; variance: Float32Array; count: number }> }[];
 }
+
+const PARAM_SHAPES = new Map(stateDictSpec().map((s) => [s.name, s.shape]));
 
 /** How the step's gradient is computed: one graph, or the sequential plan's parts ({@link TrainGraphPart}). */
 export type OnnxPlan = 'joint' | 'sequential';
@@ -681,8 +682,7 @@ export class OnnxTrainer {
       if (!data) throw new Error(`internal: no value for the graph input '${name}'`);
       feeds[name] = new ort.Tensor('float32', data, [n, 1, h, w]);
     }
-    const shapes = new Map(stateDictSpec().map((s) => [s.name, s.shape]));
-    for (const name of graph.params) feeds[`p:${name}`] = new ort.Tensor('float32', values(name), [...shapes.get(name)!]);
+    for (const name of graph.params) feeds[`p:${name}`] = new ort.Tensor('float32', values(name), [...PARAM_SHAPES.get(name)!]);
     const out = await session.run(feeds);
     const data = (k: string): Float32Array => out[k]!.data as Float32Array;
     const result: OnnxStepResult = {
@@ -700,15 +700,18 @@ export class OnnxTrainer {
     if (this.plan === 'joint') return (await this.runPart('joint', values, batch)).result;
     // sequential: y from a forward-only base pass; each intervened pass alone, its gradient into y summed in
     // gBase; then the base pass with L_f and gBase. Statistics in the joint graph's order (base first).
-    const y = (await this.runPart('base-forward', values, batch)).data('y');
+    // The parameter values are read once for the six runs.
+    const host = new Map<string, Float32Array>();
+    const read = (name: string): Float32Array => host.get(name) ?? host.set(name, values(name)).get(name)!;
+    const y = (await this.runPart('base-forward', read, batch)).data('y');
     const gBase = new Float32Array(y.length);
     const parts: OnnxStepResult[] = [];
     for (const pass of activePasses(this.config).filter((p) => p !== 'base')) {
-      const { result, data } = await this.runPart(pass as Exclude<PassName, 'base'>, values, batch, { y_base: y });
+      const { result, data } = await this.runPart(pass as Exclude<PassName, 'base'>, read, batch, { y_base: y });
       addInto(gBase, data('grad:y_base'));
       parts.push(result);
     }
-    const base = (await this.runPart('base', values, batch, { g_base: gBase })).result;
+    const base = (await this.runPart('base', read, batch, { g_base: gBase })).result;
     const grads = new Map<string, Float32Array>();
     for (const part of [base, ...parts]) {
       for (const [name, g] of part.grads) {

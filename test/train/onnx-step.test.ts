@@ -32,6 +32,16 @@ function batch(seed: number) {
   return { vi, ir, masks: drawInterventionMasks(rng, N, H, W) };
 }
 
+/** Sum of squared differences of `got` from `ref`, and the squared norm of `ref`. */
+function squaredError(ref: Float32Array, got: Float32Array): { err: number; norm: number } {
+  let err = 0, norm = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err += (ref[i]! - got[i]!) ** 2;
+    norm += ref[i]! ** 2;
+  }
+  return { err, norm };
+}
+
 function compareWithTfjs(cfg: TrainConfig, seed: number) {
   return async () => {
     await useBackend('cpu');
@@ -67,12 +77,7 @@ function compareWithTfjs(cfg: TrainConfig, seed: number) {
           assert.ok(a.every((x) => x === 0), name);
           continue;
         }
-        const o = res.grads.get(name)!;
-        let num = 0, den = 0;
-        for (let i = 0; i < a.length; i++) {
-          num += (a[i]! - o[i]!) ** 2;
-          den += a[i]! ** 2;
-        }
+        const { err: num, norm: den } = squaredError(a, res.grads.get(name)!);
         // the key biases' gradient is 0 in exact arithmetic (a softmax does not see a logit shift common to all
         // tokens): both engines give rounding noise
         if (/\.k_[vi]\.bias$/.test(name)) {
@@ -128,12 +133,7 @@ function sequentialEqualsJoint(cfg: TrainConfig, seed: number) {
       // the same gradients up to float32 summation order (the parts' contributions are added in another order)
       assert.deepEqual([...s.grads.keys()].sort(), [...a.grads.keys()].sort());
       for (const [name, g] of a.grads) {
-        const o = s.grads.get(name)!;
-        let num = 0, den = 0;
-        for (let i = 0; i < g.length; i++) {
-          num += (g[i]! - o[i]!) ** 2;
-          den += g[i]! ** 2;
-        }
+        const { err: num, norm: den } = squaredError(g, s.grads.get(name)!);
         // (the key biases' gradient is rounding noise around an exact 0: see compareWithTfjs)
         const floor = /\.k_[vi]\.bias$/.test(name) ? 1e-6 : 1e-9;
         assert.ok(Math.sqrt(num) <= 1e-4 * Math.sqrt(den) + floor, `${name}: ${Math.sqrt(num)} vs norm ${Math.sqrt(den)}`);
