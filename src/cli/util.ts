@@ -7,27 +7,41 @@ export function warn(message: string): void {
   process.stderr.write(`isfuse: warning: ${message}\n`);
 }
 
-/** A progress bar on stderr (also in logs without a terminal, then every 2 s). `total` items. */
-export function progressBar(label: string, total: number): cliProgress.SingleBar {
+/** "1h02m", "3m05s", "42s": a duration for progress lines. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * A progress bar on stderr (also in logs without a terminal, then every 2 s). `total` items. Rate and ETA are
+ * computed here from `startedAt` (default: now), the time the first item began: cli-progress's own ETA
+ * counts from the bar's creation, which is wrong when the bar is made after the first item finishes (the
+ * training loop reports its first step when that step is done). Slow items show as seconds per item.
+ */
+export function progressBar(label: string, total: number, startedAt = Date.now()): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | {item}`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} | {rate} | ETA {etaText} | {item}`,
       stream: process.stderr,
       noTTYOutput: true,
       notTTYSchedule: 2000,
       hideCursor: true,
-      etaBuffer: 20,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { item: '', rate: '0.0' });
-  const started = Date.now();
+  bar.start(total, 0, { item: '', rate: '', etaText: '?' });
   const inc = bar.increment.bind(bar);
   bar.increment = ((step?: number | object, payload?: object) => {
     const done = bar.getProgress() * total + (typeof step === 'number' ? step : 1);
-    const rate = (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1);
-    if (typeof step === 'number') inc(step, { rate, ...payload });
-    else inc({ rate, ...(step ?? {}) });
+    const perItem = Math.max(1e-3, (Date.now() - startedAt) / 1000) / done;
+    const rate = perItem >= 1 ? `${perItem.toFixed(1)} s/it` : `${(1 / perItem).toFixed(1)}/s`;
+    const timing = { rate, etaText: formatDuration(perItem * (total - done)) };
+    if (typeof step === 'number') inc(step, { ...timing, ...payload });
+    else inc({ ...timing, ...(step ?? {}) });
   }) as typeof bar.increment;
   return bar;
 }

@@ -100,10 +100,12 @@ export function trainCommand(): Command {
         onNote: (m) => warn(m),
         onProgress: (p) => {
           if (!bar) {
-            // Count only this run's steps, so that rate and ETA are right after a --resume.
-            bar = progressBar(p.step > 1 ? `train (resumed at step ${p.step - 1} of ${p.totalSteps})` : 'train', p.totalSteps - p.step + 1);
+            // Count only this run's steps, from when the first of them began, so that rate and ETA are right
+            // from the first report on, and after a --resume.
+            const label = p.step > 1 ? `train (resumed at step ${p.step - 1} of ${p.totalSteps})` : 'train';
+            bar = progressBar(label, p.totalSteps - p.step + 1, Date.now() - p.ms);
           }
-          bar.increment(1, { item: `L ${fmt(p.terms.total)} f ${fmt(p.terms.f)} inv ${fmt(p.terms.inv)} nec ${fmt(p.terms.nec)} | ${(p.ms / 1000).toFixed(1)} s/step` });
+          bar.increment(1, { item: `L ${fmt(p.terms.total)} f ${fmt(p.terms.f)} inv ${fmt(p.terms.inv)} nec ${fmt(p.terms.nec)} | last ${(p.ms / 1000).toFixed(1)} s` });
         },
       });
       bar?.stop();
