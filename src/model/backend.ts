@@ -8,8 +8,8 @@
  *   training the whole five-pass step with its gradient as one graph (train/onnx-step.ts).
  * - `wasm`: TensorFlow.js wasm backend (XNNPACK, SIMD; one thread in Node).
  * - `cpu`: TensorFlow.js plain-JavaScript backend (slow; the reference).
- * - `webgpu`: TensorFlow.js WebGPU backend; in Node it needs the optional packages `webgpu` (Dawn) and
- *   `@tensorflow/tfjs-backend-webgpu`, and a GPU.
+ * - `webgpu`: TensorFlow.js WebGPU backend with isfuse's 3x3 convolution kernels (model/webgpu/conv3x3.ts);
+ *   in Node it needs the optional package `webgpu` (Dawn) and a GPU.
  * - `tfjs-node`: TensorFlow.js on libtensorflow, when the user has `@tensorflow/tfjs-node` installed.
  *
  * Unknown names are a usage error listing the valid ones. The chosen backend is returned so that callers
@@ -86,16 +86,19 @@ async function setupWebgpu(): Promise<string> {
       if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: mod.create([]), configurable: true });
     }
     try {
-      await importOptional('@tensorflow/tfjs-backend-webgpu');
-    } catch {
-      throw usageError("backend 'webgpu' needs the optional package '@tensorflow/tfjs-backend-webgpu' (npm install @tensorflow/tfjs-backend-webgpu)");
+      await import('@tensorflow/tfjs-backend-webgpu');
+    } catch (e) {
+      throw usageError(`backend 'webgpu': @tensorflow/tfjs-backend-webgpu failed to load (${(e as Error).message})`);
     }
   }
   const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
   const adapter = gpu ? await gpu.requestAdapter() : null;
   if (!adapter) throw usageError("backend 'webgpu': no WebGPU adapter found (no GPU, or its driver lacks what Dawn needs)");
   await activateTf('webgpu');
-  return 'TensorFlow.js webgpu';
+  // isfuse's own 3x3 convolution kernels in place of the stock ones (issue 6)
+  const { installWebGpuConvKernels } = await import('./webgpu/conv3x3.js');
+  installWebGpuConvKernels();
+  return 'TensorFlow.js webgpu (isfuse 3x3 convolution kernels)';
 }
 
 async function setupTfjsNode(): Promise<string> {

@@ -1,0 +1,48 @@
+// Browser side of bench/webgpu-kernels.ts: times one convolution kernel, isfuse's or the stock one, on the
+// page's WebGPU adapter.
+import * as tf from '@tensorflow/tfjs';
+import { installWebGpuConvKernels, uninstallWebGpuConvKernels } from '../src/model/webgpu/conv3x3.js';
+import { startPage, values } from '../test/webgpu/page-util.js';
+
+export type KernelOp = 'forward' | 'dx' | 'dw';
+
+/**
+ * Median ms per call of `op` at [n, s, s, c] -> c (3x3, 'same'): `calls` calls queued, then one read-back
+ * waits for them; `runs` such batches after one warm-up (shader compilation).
+ */
+async function timeOp(op: KernelOp, n: number, s: number, c: number, ours: boolean, calls: number, runs: number): Promise<{ medianMs: number; runsMs: number[] }> {
+  if (ours) installWebGpuConvKernels();
+  else uninstallWebGpuConvKernels();
+  const x = tf.tensor4d(values(n * s * s * c, 1), [n, s, s, c]);
+  const w = tf.tensor4d(values(9 * c * c, 2), [3, 3, c, c]);
+  const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined } as const;
+  const once = (): tf.Tensor =>
+    op === 'forward'
+      ? tf.conv2d(x, w, 1, 'same')
+      : op === 'dx'
+        ? (tf.engine().runKernel('Conv2DBackpropInput', { dy: x, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor)
+        : (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: x }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+  const batch = async (k: number): Promise<number> => {
+    const t0 = performance.now();
+    const outs: tf.Tensor[] = [];
+    for (let i = 0; i < k; i++) outs.push(once());
+    await tf.sum(outs[outs.length - 1]!).data();
+    const ms = (performance.now() - t0) / k;
+    tf.dispose(outs);
+    return ms;
+  };
+  await batch(1);
+  const runsMs: number[] = [];
+  for (let r = 0; r < runs; r++) runsMs.push(await batch(calls));
+  tf.dispose([x, w]);
+  const sorted = [...runsMs].sort((a, b) => a - b);
+  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, runsMs };
+}
+
+async function adapterInfo(): Promise<string> {
+  const a = await (navigator as unknown as { gpu: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu.requestAdapter();
+  const i = a?.info ?? {};
+  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
+startPage({ timeOp, adapterInfo });

@@ -1,0 +1,91 @@
+// Headless Chromium with its software WebGPU adapter (SwiftShader), for the WebGPU kernel tests: CI has no
+// GPU, and this is the adapter Chrome itself falls back to. Needs Debian's `chromium` (.ci/run installs it);
+// without it the tests say so and skip. The page code is bundled with esbuild and served from 127.0.0.1
+// (WebGPU needs a secure context; a localhost origin is one).
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/** The Chromium executable, or undefined when none is installed. */
+export function chromiumPath(): string | undefined {
+  return CANDIDATES.find((p): p is string => !!p && existsSync(p));
+}
+
+export const SKIP_REASON = 'no Chromium (install Debian chromium, or set CHROMIUM_PATH) for the WebGPU kernel tests';
+
+/** Flags that give headless Chromium WebGPU, keep it off the network and let long GPU work finish. */
+const FLAGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--disable-gpu-watchdog',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+export interface WebGpuPage {
+  readonly page: Page;
+  /** Console errors and warnings of the page since the last call (WebGPU validation and shader errors land here). */
+  takeConsoleErrors(): string[];
+  close(): Promise<void>;
+}
+
+/** Chromium's software adapter (the default: what CI has), or whatever GPU its Vulkan driver offers. */
+const ADAPTER_FLAGS = { swiftshader: ['--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'], gpu: [] as string[] };
+
+/** Bundles `entry` for the browser, serves it on 127.0.0.1 and opens it in headless Chromium. */
+export async function openWebGpuPage(entry: string, adapter: keyof typeof ADAPTER_FLAGS = 'swiftshader'): Promise<WebGpuPage> {
+  const exe = chromiumPath();
+  if (!exe) throw new Error(SKIP_REASON);
+  const bundle = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error' });
+  const js = bundle.outputFiles[0]!.text;
+  const server = http.createServer((req, res) => {
+    if (req.url === '/page.js') {
+      res.setHeader('content-type', 'text/javascript');
+      res.end(js);
+    } else {
+      res.setHeader('content-type', 'text/html');
+      res.end('<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>');
+    }
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: exe, headless: true, args: [...FLAGS, ...ADAPTER_FLAGS[adapter]] });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    let console: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') console.push(m.text());
+    });
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => (window as { pageReady?: boolean }).pageReady === true || !!(window as { pageError?: string }).pageError, undefined, { timeout: 60_000 });
+    const pageError = await page.evaluate(() => (window as { pageError?: string }).pageError);
+    if (pageError || errors.length) throw new Error(`WebGPU test page failed: ${pageError ?? errors.join('; ')}`);
+    const b = browser;
+    return {
+      page,
+      takeConsoleErrors: () => {
+        const out = console;
+        console = [];
+        return out;
+      },
+      close: async () => {
+        await b.close();
+        server.close();
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    server.close();
+    throw e;
+  }
+}

@@ -1,0 +1,61 @@
+// The ISFuse forward pass and one training block (src/model/train-ops.ts cblTrain: conv + batch-statistics
+// BatchNorm + LeakyReLU with its hand-written gradient, whose convolution gradients go to isfuse's webgpu
+// kernels) on webgpu against the cpu backend, in headless Chromium on its software WebGPU adapter.
+// Skipped, saying so, where no Chromium is installed.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { chromiumPath, openWebGpuPage, SKIP_REASON, type WebGpuPage } from './browser.js';
+import type { Arrays, Engine } from './model-page.js';
+
+const ENTRY = fileURLToPath(new URL('./model-page.ts', import.meta.url));
+
+type Result = { arrays: Arrays; programs: string[] };
+
+function assertArraysClose(got: Arrays, ref: Arrays, tol: number): void {
+  assert.deepEqual(Object.keys(got).sort(), Object.keys(ref).sort());
+  for (const [name, r] of Object.entries(ref)) {
+    const g = got[name]!;
+    assert.deepEqual(g.shape, r.shape, `${name}: shape`);
+    let err = 0, scale = 1;
+    for (let i = 0; i < r.data.length; i++) {
+      err = Math.max(err, Math.abs(g.data[i]! - r.data[i]!));
+      scale = Math.max(scale, Math.abs(r.data[i]!));
+    }
+    assert.ok(err / scale <= tol, `${name}: max error ${(err / scale).toExponential(2)} of the largest value (limit ${tol})`);
+  }
+}
+
+describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)', { skip: chromiumPath() ? false : SKIP_REASON }, () => {
+  let wg: WebGpuPage;
+  before(async () => {
+    wg = await openWebGpuPage(ENTRY);
+  });
+  after(async () => {
+    await wg?.close();
+  });
+
+  async function call(fn: 'runForward' | 'runBlock', engine: Engine, ...args: number[]): Promise<Result> {
+    const r = await wg.page.evaluate(
+      ([f, e, a]) => (window as unknown as Record<string, (...x: unknown[]) => Promise<Result>>)[f]!(e, ...a),
+      [fn, engine, args] as const,
+    );
+    assert.deepEqual(wg.takeConsoleErrors(), [], 'the page reported errors');
+    return r;
+  }
+
+  test('forward pass (1x24x24, eval and training-mode BatchNorm): fused image and gates equal the cpu backend', async () => {
+    const ref = await call('runForward', 'cpu', 1, 24);
+    const got = await call('runForward', 'webgpu', 1, 24);
+    assertArraysClose(got.arrays, ref.arrays, 1e-4);
+    assert.ok(got.programs.includes('isfuseConv3x3_fwd'), `isfuse's forward kernel did not run (ran: ${got.programs.join(', ')})`);
+  });
+
+  test('training block (2x12x12, 32 -> 32): output, batch statistics and all five gradients equal the cpu backend', async () => {
+    const ref = await call('runBlock', 'cpu', 2, 12, 32, 32);
+    const got = await call('runBlock', 'webgpu', 2, 12, 32, 32);
+    assertArraysClose(got.arrays, ref.arrays, 1e-4);
+    for (const p of ['isfuseConv3x3_fwd', 'isfuseConv3x3_dx', 'isfuseConv3x3_dw'])
+      assert.ok(got.programs.includes(p), `${p} did not run (ran: ${got.programs.join(', ')})`);
+  });
+});
