@@ -4,20 +4,23 @@
  * `Conv2DBackpropInput` and `Conv2DBackpropFilter` webgpu kernels by {@link installWebGpuConvKernels}; any
  * other convolution (1x1, strides, dilations, NCHW, other paddings) goes to the stock kernel unchanged.
  *
- * Why by hand: the stock kernels either build im2col buffers (9x the activation, which ran an 80 GB GPU out of
- * memory at batch 16, 256x256) or, for the filter gradient, give each of the k*k*Ci*Co outputs one thread
- * that loops over every pixel of the batch (9216 threads for 32 -> 32 channels: a GPU mostly idle).
+ * Why by hand: the filter gradient written as a forward convolution (the wasm path, conv-ops.ts) is a
+ * convolution with an HxW filter, which the webgpu backend runs through im2col buffers (out of GPU memory on
+ * an H200 at batch 16, 256x256: issue 6); its own Conv2DBackpropFilter kernel gives each of the 9*Ci*Co
+ * outputs one thread that loops over every pixel of the batch (9216 threads for 32 -> 32 channels: a GPU
+ * mostly idle); and its forward is a generic implicit-GEMM kernel. Measured against the stock kernels:
+ * bench/webgpu-kernels.ts, docs/PERFORMANCE.md.
  *
- * - Forward and input gradient: one program. A workgroup of 256 threads computes an 8x8 pixel tile for
- *   32 output channels (4 groups of 8 channels, 64 pixels), walking the input channels 8 at a time through
- *   workgroup memory: the 10x10x8 input xtile (with its zero border) and the 3x3x8x32 filter slice are read
- *   from global memory once per workgroup instead of once per output. The input gradient is the same
- *   convolution of dy with the filter rotated by 180 degrees and its in/out channels swapped; only the filter
- *   read differs.
+ * - Forward and input gradient: one program. A workgroup of 256 threads computes a 16x16 pixel tile for
+ *   32 output channels, walking the input channels 4 at a time through workgroup memory: the 18x18x4 input
+ *   patch (with its zero border) and the 3x3x4x32 filter slice are read from global memory once per
+ *   workgroup instead of once per output, and each thread keeps a row of 4 pixels x 8 channels in registers
+ *   so that the 3 horizontal taps reuse what it read. The input gradient is the same convolution of dy with
+ *   the filter rotated by 180 degrees and its in/out channels swapped; only the filter read differs.
  * - Filter gradient: dW[a, b, ci, co] = sum over n, y, x of xpad[n, y+a, x+b, ci] * dy[n, y, x, co]. Each
- *   workgroup owns 8 input x 32 output channels (all 9 taps: 9 sums per thread) and a strided share of the
- *   8x8 pixel tiles of the batch, and writes its partial sums; a second pass adds the partials. No atomics,
- *   so the result is the same on every run.
+ *   workgroup owns 32 input x 32 output channels (all 9 taps: 9 vec4 sums per thread) and a strided share of
+ *   the 8x4 pixel tiles of the batch, and writes its partial sums; a second pass adds the partials. No
+ *   atomics, so the result is the same on every run.
  *
  * Parity with the cpu backend (forward, both gradients, odd sizes and channel counts, the fallbacks) runs in
  * headless Chromium on its software WebGPU adapter: test/webgpu/kernels.test.ts.
@@ -26,13 +29,20 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { setNativeConvGradients } from '../conv-ops.js';
 
-/** Output pixels per workgroup side, output channels per workgroup, input channels per workgroup-memory step. */
-const TILE = 8;
+/** Workgroup tiles. Forward / input gradient: 16x16 output pixels x 32 output channels, input channels 4 at a
+ * time; each thread computes a row of 4 pixels x 8 channels. Filter gradient: 32 input x 32 output channels
+ * over 8x4 pixel tiles; each thread owns one input channel x 4 output channels, all 9 taps. */
+const FWD_TILE = 16;
+const FWD_CI_STEP = 4;
 const CO_TILE = 32;
-const CI_STEP = 8;
-const PATCH = TILE + 2;
+const DW_TILE_W = 8;
+const DW_TILE_H = 4;
+const DW_CI_TILE = 32;
 /** Workgroups of the filter gradient's first pass, at most (each adds up a strided share of the pixel tiles). */
 const MAX_PARTIALS = 256;
+
+/** `f(i)` for i = 0 .. n-1, joined: the shaders below are unrolled here rather than trusted to the compiler. */
+const unroll = (n: number, f: (i: number) => string, sep = '\n'): string => Array.from({ length: n }, (_, i) => f(i)).join(sep);
 
 type Pad = 'same' | 'valid' | number | number[][];
 
@@ -58,12 +68,17 @@ function handled(attrs: ConvAttrs, kh: number, kw: number): boolean {
 /**
  * out[n, y, x, o] = sum over a, b, i of in[n, y+a-1, x+b-1, i] * weight(a, b, i, o). `flipped`: the input
  * gradient, weight(a, b, i, o) = W[2-a, 2-b, o, i] with W the forward filter [3, 3, Cout, Cin].
+ *
+ * Thread (g, s) of 256: output channels co0 + 8g .. +7 (two vec4 accumulators per pixel) for the 4 pixels
+ * tx0 + 4(s % 4) .. +3 of row ty0 + s / 4. Per kernel row a and input channel, it reads 6 input values and
+ * 6 weight vec4 from workgroup memory for 96 multiply-adds (the 3 horizontal taps reuse the row).
  */
 function convProgram(inShape: number[], outChannels: number, flipped: boolean): WebGPUProgram {
   const [n, h, w] = inShape as [number, number, number, number];
   const coTiles = Math.ceil(outChannels / CO_TILE);
-  const patchLen = PATCH * PATCH * CI_STEP;
-  const filterLen = 9 * CI_STEP * CO_TILE;
+  const side = FWD_TILE + 2;
+  const xLen = FWD_CI_STEP * side * side;
+  const wLen = 9 * FWD_CI_STEP * CO_TILE;
   // weight(t, i, o) with t = 3a + b; CI = input channels of this convolution, CO = its output channels
   const weight = flipped ? 'W[((8 - t) * CO + co) * CI + ci]' : 'W[(t * CI + ci) * CO + co]';
   return {
@@ -71,11 +86,11 @@ function convProgram(inShape: number[], outChannels: number, flipped: boolean): 
     shaderKey: `isfuseConv3x3_${flipped ? 'dx' : 'fwd'}`,
     variableNames: ['X', 'W'],
     dispatchLayout: { x: [2], y: [1], z: [0, 3] },
-    dispatch: [Math.ceil(w / TILE), Math.ceil(h / TILE), n * coTiles],
+    dispatch: [Math.ceil(w / FWD_TILE), Math.ceil(h / FWD_TILE), n * coTiles],
     workgroupSize: [256, 1, 1],
     getUserCode: () => `
-      var<workgroup> xtile : array<f32, ${patchLen}>;       // [PATCH * PATCH][CI_STEP]
-      var<workgroup> wtile : array<vec4<f32>, ${filterLen / 4}>; // [9][CI_STEP][CO_TILE / 4]
+      var<workgroup> xtile : array<f32, ${xLen}>;                 // [FWD_CI_STEP][side][side]
+      var<workgroup> wtile : array<vec4<f32>, ${wLen / 4}>;       // [9][FWD_CI_STEP][CO_TILE / 4]
 
       fn main() {
         let H = uniforms.outShape[1];
@@ -85,31 +100,30 @@ function convProgram(inShape: number[], outChannels: number, flipped: boolean): 
         let coTiles = (CO + ${CO_TILE - 1}) / ${CO_TILE};
         let n = i32(workgroupId.z) / coTiles;
         let co0 = (i32(workgroupId.z) % coTiles) * ${CO_TILE};
-        let y0 = i32(workgroupId.y) * ${TILE};
-        let x0 = i32(workgroupId.x) * ${TILE};
+        let ty0 = i32(workgroupId.y) * ${FWD_TILE};
+        let tx0 = i32(workgroupId.x) * ${FWD_TILE};
         let li = i32(localIndex);
-        let p = li % ${TILE * TILE};
-        let g = li / ${TILE * TILE};        // output channels co0 + 8g .. co0 + 8g + 7
-        let py = p / ${TILE};
-        let px = p % ${TILE};
-        var acc0 = vec4<f32>(0.0);
-        var acc1 = vec4<f32>(0.0);
-        for (var ci0 = 0; ci0 < CI; ci0 += ${CI_STEP}) {
-          for (var k = li; k < ${patchLen}; k += 256) {
-            let c = ci0 + k % ${CI_STEP};
-            let q = k / ${CI_STEP};
-            let yy = y0 + q / ${PATCH} - 1;
-            let xx = x0 + q % ${PATCH} - 1;
+        let g = li / 64;
+        let sg = li % 64;
+        let py = sg / 4;
+        let px = (sg % 4) * 4;
+        ${unroll(4, (p) => `var a${p} = vec4<f32>(0.0); var b${p} = vec4<f32>(0.0);`)}
+        for (var ci0 = 0; ci0 < CI; ci0 += ${FWD_CI_STEP}) {
+          for (var k = li; k < ${xLen}; k += 256) {
+            let c = ci0 + k / ${side * side};
+            let q = k % ${side * side};
+            let yy = ty0 + q / ${side} - 1;
+            let xx = tx0 + q % ${side} - 1;
             var v = 0.0;
             if (c < CI && yy >= 0 && yy < H && xx >= 0 && xx < Wd) {
               v = X[((n * H + yy) * Wd + xx) * CI + c];
             }
             xtile[k] = v;
           }
-          for (var k = li; k < ${filterLen}; k += 256) {
+          for (var k = li; k < ${wLen}; k += 256) {
             let co = co0 + k % ${CO_TILE};
-            let ci = ci0 + (k / ${CO_TILE}) % ${CI_STEP};
-            let t = k / ${CO_TILE * CI_STEP};
+            let ci = ci0 + (k / ${CO_TILE}) % ${FWD_CI_STEP};
+            let t = k / ${CO_TILE * FWD_CI_STEP};
             var v = 0.0;
             if (co < CO && ci < CI) {
               v = ${weight};
@@ -117,80 +131,89 @@ function convProgram(inShape: number[], outChannels: number, flipped: boolean): 
             wtile[k / 4][k % 4] = v;
           }
           workgroupBarrier();
-          for (var t = 0; t < 9; t++) {
-            let q = ((py + t / 3) * ${PATCH} + px + t % 3) * ${CI_STEP};
-            for (var c = 0; c < ${CI_STEP}; c++) {
-              let xv = xtile[q + c];
-              let wb = (t * ${CI_STEP} + c) * ${CO_TILE / 4} + 2 * g;
-              acc0 += xv * wtile[wb];
-              acc1 += xv * wtile[wb + 1];
+          for (var c = 0; c < ${FWD_CI_STEP}; c++) {
+            for (var a = 0; a < 3; a++) {
+              let xb = (c * ${side} + py + a) * ${side} + px;
+              ${unroll(6, (j) => `let x${j} = xtile[xb + ${j}];`)}
+              let wb = ((a * 3) * ${FWD_CI_STEP} + c) * ${CO_TILE / 4} + 2 * g;
+              ${unroll(3, (bb) => `{
+                let w0 = wtile[wb + ${bb * FWD_CI_STEP * (CO_TILE / 4)}];
+                let w1 = wtile[wb + ${bb * FWD_CI_STEP * (CO_TILE / 4) + 1}];
+                ${unroll(4, (p) => `a${p} += x${p + bb} * w0; b${p} += x${p + bb} * w1;`, ' ')}
+              }`)}
             }
           }
           workgroupBarrier();
         }
-        let oy = y0 + py;
-        let ox = x0 + px;
-        if (oy < H && ox < Wd) {
-          let cb = co0 + 8 * g;
-          let base = ((n * H + oy) * Wd + ox) * CO + cb;
-          for (var j = 0; j < 4; j++) {
-            if (cb + j < CO) { result[base + j] = acc0[j]; }
-            if (cb + 4 + j < CO) { result[base + 4 + j] = acc1[j]; }
-          }
+        let oy = ty0 + py;
+        let cb = co0 + 8 * g;
+        if (oy < H) {
+          ${unroll(4, (p) => `if (tx0 + px + ${p} < Wd) {
+            let base = ((n * H + oy) * Wd + tx0 + px + ${p}) * CO + cb;
+            for (var j = 0; j < 4; j++) {
+              if (cb + j < CO) { result[base + j] = a${p}[j]; }
+              if (cb + 4 + j < CO) { result[base + 4 + j] = b${p}[j]; }
+            }
+          }`)}
         }
       }
     `,
   };
 }
 
-/** First pass of the filter gradient: partial sums [G, 3, 3, Ci, Co] over strided shares of the 8x8 tiles. */
+/**
+ * First pass of the filter gradient: partial sums [G, 3, 3, Ci, Co], workgroup `part` adding up the 8x4 pixel
+ * tiles part, part + G, part + 2G, ... Thread (c, q) of 256: input channel ci0 + c, output channels
+ * co0 + 4q .. +3 (a vec4 per tap). Per tile row it holds the row's 8 dy vec4 and, per kernel row a, the 10
+ * input values, for 72 vec4 multiply-adds.
+ */
 function filterPartialsProgram(xShape: number[], co: number): WebGPUProgram {
   const [n, h, w, ci] = xShape as [number, number, number, number];
-  const tiles = n * Math.ceil(h / TILE) * Math.ceil(w / TILE);
+  const tiles = n * Math.ceil(h / DW_TILE_H) * Math.ceil(w / DW_TILE_W);
   const parts = Math.min(MAX_PARTIALS, tiles);
-  const patchLen = PATCH * PATCH * CI_STEP;
-  const dyLen = TILE * TILE * CO_TILE;
+  const rows = DW_TILE_H + 2, cols = DW_TILE_W + 2;
+  const xLen = DW_CI_TILE * rows * cols;
+  const dyLen = DW_TILE_H * DW_TILE_W * CO_TILE;
   return {
     outputShape: [parts, 9, ci, co],
     shaderKey: 'isfuseConv3x3_dw',
     variableNames: ['X', 'Dy'],
     dispatchLayout: { x: [0], y: [2], z: [3] },
-    dispatch: [parts, Math.ceil(ci / CI_STEP), Math.ceil(co / CO_TILE)],
+    dispatch: [parts, Math.ceil(ci / DW_CI_TILE), Math.ceil(co / CO_TILE)],
     workgroupSize: [256, 1, 1],
     uniforms: 'parts : i32, iters : i32,',
     getUserCode: () => `
-      var<workgroup> xtile : array<f32, ${patchLen}>;  // [PATCH * PATCH][CI_STEP]
-      var<workgroup> dyt : array<f32, ${dyLen}>;       // [TILE * TILE][CO_TILE]
+      var<workgroup> xtile : array<f32, ${xLen}>;              // [DW_CI_TILE][rows][cols]
+      var<workgroup> dyt : array<vec4<f32>, ${dyLen / 4}>;     // [DW_TILE_H * DW_TILE_W][CO_TILE / 4]
 
       fn main() {
         let H = uniforms.xShape[1];
         let Wd = uniforms.xShape[2];
         let CI = uniforms.xShape[3];
         let CO = uniforms.dyShape[3];
-        let tilesX = (Wd + ${TILE - 1}) / ${TILE};
-        let tilesY = (H + ${TILE - 1}) / ${TILE};
+        let tilesX = (Wd + ${DW_TILE_W - 1}) / ${DW_TILE_W};
+        let tilesY = (H + ${DW_TILE_H - 1}) / ${DW_TILE_H};
         let tiles = uniforms.xShape[0] * tilesX * tilesY;
         let part = i32(workgroupId.x);
-        let ci0 = i32(workgroupId.y) * ${CI_STEP};
+        let ci0 = i32(workgroupId.y) * ${DW_CI_TILE};
         let co0 = i32(workgroupId.z) * ${CO_TILE};
         let li = i32(localIndex);
-        let c = li / ${CO_TILE};           // input channel ci0 + c
-        let o = li % ${CO_TILE};           // output channel co0 + o
-        var acc : array<f32, 9>;
-        for (var t = 0; t < 9; t++) { acc[t] = 0.0; }
+        let c = li / ${CO_TILE / 4};
+        let q = li % ${CO_TILE / 4};
+        ${unroll(9, (t) => `var acc${t} = vec4<f32>(0.0);`, ' ')}
         // a loop count that is the same in every invocation (workgroupBarrier needs uniform control flow);
         // tiles past the end load zeros
         for (var j = 0; j < uniforms.iters; j++) {
           let tile = part + j * uniforms.parts;
           let live = tile < tiles;
           let n = tile / (tilesX * tilesY);
-          let y0 = ((tile / tilesX) % tilesY) * ${TILE};
-          let x0 = (tile % tilesX) * ${TILE};
-          for (var k = li; k < ${patchLen}; k += 256) {
-            let cc = ci0 + k % ${CI_STEP};
-            let q = k / ${CI_STEP};
-            let yy = y0 + q / ${PATCH} - 1;
-            let xx = x0 + q % ${PATCH} - 1;
+          let ty0 = ((tile / tilesX) % tilesY) * ${DW_TILE_H};
+          let tx0 = (tile % tilesX) * ${DW_TILE_W};
+          for (var k = li; k < ${xLen}; k += 256) {
+            let cc = ci0 + k / ${rows * cols};
+            let r = k % ${rows * cols};
+            let yy = ty0 + r / ${cols} - 1;
+            let xx = tx0 + r % ${cols} - 1;
             var v = 0.0;
             if (live && cc < CI && yy >= 0 && yy < H && xx >= 0 && xx < Wd) {
               v = X[((n * H + yy) * Wd + xx) * CI + cc];
@@ -199,29 +222,30 @@ function filterPartialsProgram(xShape: number[], co: number): WebGPUProgram {
           }
           for (var k = li; k < ${dyLen}; k += 256) {
             let oc = co0 + k % ${CO_TILE};
-            let q = k / ${CO_TILE};
-            let yy = y0 + q / ${TILE};
-            let xx = x0 + q % ${TILE};
+            let r = k / ${CO_TILE};
+            let yy = ty0 + r / ${DW_TILE_W};
+            let xx = tx0 + r % ${DW_TILE_W};
             var v = 0.0;
             if (live && oc < CO && yy < H && xx < Wd) {
               v = Dy[((n * H + yy) * Wd + xx) * CO + oc];
             }
-            dyt[k] = v;
+            dyt[k / 4][k % 4] = v;
           }
           workgroupBarrier();
-          for (var q = 0; q < ${TILE * TILE}; q++) {
-            let d = dyt[q * ${CO_TILE} + o];
-            let pb = ((q / ${TILE}) * ${PATCH} + q % ${TILE}) * ${CI_STEP} + c;
-            for (var t = 0; t < 9; t++) {
-              acc[t] += xtile[pb + ((t / 3) * ${PATCH} + t % 3) * ${CI_STEP}] * d;
-            }
+          for (var r = 0; r < ${DW_TILE_H}; r++) {
+            ${unroll(DW_TILE_W, (p) => `let d${p} = dyt[(r * ${DW_TILE_W} + ${p}) * ${CO_TILE / 4} + q];`, ' ')}
+            ${unroll(3, (a) => `{
+              let xb = (c * ${rows} + r + ${a}) * ${cols};
+              ${unroll(cols, (k) => `let x${k} = xtile[xb + ${k}];`, ' ')}
+              ${unroll(3, (b) => `acc${3 * a + b} += ${unroll(DW_TILE_W, (p) => `x${p + b} * d${p}`, ' + ')};`)}
+            }`)}
           }
           workgroupBarrier();
         }
-        if (ci0 + c < CI && co0 + o < CO) {
-          for (var t = 0; t < 9; t++) {
-            result[((part * 9 + t) * CI + ci0 + c) * CO + co0 + o] = acc[t];
-          }
+        if (ci0 + c < CI) {
+          ${unroll(9, (t) => `for (var e = 0; e < 4; e++) {
+            if (co0 + 4 * q + e < CO) { result[((part * 9 + ${t}) * CI + ci0 + c) * CO + co0 + 4 * q + e] = acc${t}[e]; }
+          }`)}
         }
       }
     `,
@@ -290,7 +314,7 @@ function conv2dBackpropFilter(stock: KernelFn): KernelFn {
     const backend = args.backend as WebGPUBackend;
     const first = filterPartialsProgram(x.shape, dy.shape[3]!);
     const parts = first.outputShape[0]!;
-    const tiles = x.shape[0]! * Math.ceil(x.shape[1]! / TILE) * Math.ceil(x.shape[2]! / TILE);
+    const tiles = x.shape[0]! * Math.ceil(x.shape[1]! / DW_TILE_H) * Math.ceil(x.shape[2]! / DW_TILE_W);
     const partials = backend.runWebGPUProgram(first, [x, dy], 'float32', [
       { type: 'int32', data: [parts] },
       { type: 'int32', data: [Math.ceil(tiles / parts)] },
