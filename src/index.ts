@@ -26,6 +26,8 @@ export { formatResult, REPORT_FORMATS, type ReportFormat } from './metrics/repor
 export type { Convention, MetricDef, MmifInputs, VifbInputs } from './metrics/types.js';
 
 export { BACKEND_NAMES, TRAIN_BACKENDS } from './model/backend-names.js';
+// for pages that start TensorFlow.js's webgpu backend themselves (isfuse's backend 'webgpu' installs them)
+export { installWebGpuConvKernels, uninstallWebGpuConvKernels } from './model/webgpu/conv3x3.js';
 
 import type { TrainOptions, TrainResult } from './train/loop.js';
 export type { TrainOptions, TrainResult };

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The reference PyTorch five-pass training step (DESIGN.md §3), timed side by side with `isfuse bench train`.
 
-    /usr/bin/python3 tools/bench_torch_train.py [--batch 8] [--crop 128] [--warmup 1] [--repeats 3] [--threads 2] [--json]
+    /usr/bin/python3 tools/bench_torch_train.py [--batch 8] [--crop 128] [--warmup 1] [--repeats 3] [--threads 2] [--device cpu|cuda] [--json]
 
 Same architecture (tools/isfuse_torch.py), train mode, five passes (base, complementary masking,
 identical-region masking, two modality dropouts), L = L_f + 0.1 L_inv + 0.05 L_nec with the authors' signs,
@@ -37,7 +37,7 @@ def hole_mask(n, s, gen):
 
 
 def lap(x):
-    k = torch.tensor([[1., 1., 1.], [1., -8., 1.], [1., 1., 1.]]).view(1, 1, 3, 3)
+    k = torch.tensor([[1., 1., 1.], [1., -8., 1.], [1., 1., 1.]], device=x.device).view(1, 1, 3, 3)
     return torch.abs(F.conv2d(x, k, padding=1))
 
 
@@ -71,15 +71,17 @@ def main():
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (the GPU side of the webgpu comparison)")
     ap.add_argument('--json', action='store_true')
     a = ap.parse_args()
+    dev = torch.device(a.device)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    model = Network().train()
+    model = Network().train().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     n, s = a.batch, a.crop
-    vi, ir = torch.rand(n, 1, s, s), torch.rand(n, 1, s, s)
+    vi, ir = torch.rand(n, 1, s, s).to(dev), torch.rand(n, 1, s, s).to(dev)
     times = []
     for k in range(a.warmup + a.repeats):
         mv, mi, m = hole_mask(n, s, gen), hole_mask(n, s, gen), hole_mask(n, s, gen)
@@ -87,17 +89,19 @@ def main():
         coin = torch.rand(mv.shape, generator=gen) < 0.5
         mv[both & coin] = 1
         mi[both & ~coin] = 1
+        mv, mi, m = mv.to(dev), mi.to(dev), m.to(dev)
         t0 = time.perf_counter()
-        loss = step(model, opt, vi, ir, mv, mi, m, s)
+        loss = step(model, opt, vi, ir, mv, mi, m, s)  # float(loss) waits for the GPU
         dt = (time.perf_counter() - t0) * 1000
         if k >= a.warmup:
             times.append(dt)
         print(f'# step {k} {"(warm-up) " if k < a.warmup else ""}{dt:.0f} ms loss {loss:.4f}', file=sys.stderr)
-    res = {'engine': f'PyTorch {torch.__version__} CPU', 'threads': a.threads, 'batch': n, 'crop': s,
+    where = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'CPU'
+    res = {'engine': f'PyTorch {torch.__version__} {where}', 'threads': a.threads, 'batch': n, 'crop': s,
            'warmup': a.warmup, 'repeats': a.repeats, 'median_ms': statistics.median(times),
            'min_ms': min(times), 'max_ms': max(times), 'times_ms': times}
     print(json.dumps(res) if a.json else
-          f"PyTorch {torch.__version__} ({a.threads} threads): batch {n}, {s}x{s}: median {res['median_ms']:.0f} ms/step "
+          f"{res['engine']} ({a.threads} threads): batch {n}, {s}x{s}: median {res['median_ms']:.0f} ms/step "
           f"(min {res['min_ms']:.0f}, max {res['max_ms']:.0f}, {a.repeats} repeats after {a.warmup} warm-up)")
 
 

@@ -70,7 +70,7 @@ export async function benchTrain(o: {
       const masks = maskTensors(hostMasks);
       const t0 = performance.now();
       if (onnx) await onnx.step(p, opt, { vi: hostVi!, ir: hostIr!, masks: hostMasks });
-      else trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, memory);
+      else await trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, memory);
       const ms = performance.now() - t0;
       tf.dispose([masks.compVi, masks.compIr, masks.rand]);
       bytes = Math.max(bytes, tf.memory().numBytes);
@@ -85,7 +85,7 @@ export async function benchTrain(o: {
     } else if (o.profile) {
       // one extra step under tf.profile (profiling slows the step, so it is not one of the timed ones)
       const masks = maskTensors(drawInterventionMasks(rng, n, s, s));
-      profile = await profileTfjs(() => void trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, memory));
+      profile = await profileTfjs(async () => void (await trainStep(p, opt, { vi, ir, masks }, DEFAULT_TRAIN_CONFIG, memory)));
       tf.dispose([masks.compVi, masks.compIr, masks.rand]);
     }
   } finally {

@@ -32,7 +32,7 @@ import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './intervent
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
 import { trainingCurveSvg } from './plot.js';
 import { autoOnnxPlan, OnnxTrainer, type OnnxPlan } from './onnx-step.js';
-import { Adam, namedTrainables, trainStep, type GradientMode, type LossTerms } from './step.js';
+import { Adam, cacheOnHost, namedTrainables, trainStep, type GradientMode, type LossTerms } from './step.js';
 
 /** Metadata key of the training state in checkpoint.safetensors. */
 export const CHECKPOINT_META_KEY = 'isfuse.train';
@@ -270,6 +270,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       adam: { t: opt.t, lr: opt.lr, beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps },
       run, wallS: priorWallS + (Date.now() - t0) / 1000,
     };
+    await cacheOnHost([...params.variables.values(), ...opt.tensors()]);
     await writeAtomic(ckptPath, serializeCheckpoint(params, opt, state));
     await writeAtomic(weightsPath, serializeIsfuseWeights(paramsToValues(params), { 'isfuse.step': String(step), 'isfuse.seed': String(seed) }));
   };
@@ -293,7 +294,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const vi = tf.tensor4d(hb.vi, shape), ir = tf.tensor4d(hb.ir, shape);
         const mt = maskTensors(masks);
         try {
-          last = trainStep(params, opt, { vi, ir, masks: mt }, config, tfjsMode(opts.gradientMode));
+          last = await trainStep(params, opt, { vi, ir, masks: mt }, config, tfjsMode(opts.gradientMode));
         } finally {
           tf.dispose([vi, ir, mt.compVi, mt.compIr, mt.rand]);
         }

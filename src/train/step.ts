@@ -114,7 +114,17 @@ function baseTerm(out: IsfuseOutput, batch: StepBatch, rec: Recorded): tf.Scalar
   return f.total;
 }
 
-function termsFrom(rec: Recorded, cfg: TrainConfig, passes: readonly PassName[]): LossTerms {
+/**
+ * Reads tensors to the host asynchronously, so that later dataSync() calls return the cached values: the
+ * webgpu backend cannot read synchronously in Node (its synchronous read needs OffscreenCanvas) and stalls
+ * the GPU when it does in a browser. Costs nothing extra on the CPU backends.
+ */
+export async function cacheOnHost(tensors: Iterable<tf.Tensor>): Promise<void> {
+  await Promise.all([...tensors].map((t) => t.data()));
+}
+
+async function termsFrom(rec: Recorded, cfg: TrainConfig, passes: readonly PassName[]): Promise<LossTerms> {
+  await cacheOnHost(rec.values());
   const terms = lossTerms((k) => (rec.has(k) ? rec.get(k)!.dataSync()[0]! : 0), cfg, passes);
   tf.dispose([...rec.values()]);
   rec.clear();
@@ -158,7 +168,7 @@ function addInto(acc: Map<string, tf.Tensor>, name: string, g: tf.Tensor): void 
  * The loss of one step and its gradient with respect to every trainable parameter, BatchNorm running
  * statistics updated once per pass. `mode` picks the memory plan (same gradient, see the file comment).
  */
-export function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: TrainConfig, mode: GradientMode = 'sequential'): StepGradients {
+export async function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: TrainConfig, mode: GradientMode = 'sequential'): Promise<StepGradients> {
   const passes = activePasses(cfg);
   const nInv = passes.filter((x) => x === 'comp' || x === 'rand').length;
   const named = namedTrainables(p);
@@ -232,7 +242,7 @@ export function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: TrainConfi
     if (G) G.dispose();
     collect(g);
   }
-  const terms = termsFrom(rec, cfg, passes);
+  const terms = await termsFrom(rec, cfg, passes);
   return { grads, terms };
 }
 
@@ -283,6 +293,11 @@ export class Adam {
     }
   }
 
+  /** The moment tensors (for {@link cacheOnHost} before {@link state}). */
+  tensors(): tf.Variable[] {
+    return [...this.m.values(), ...this.v.values()];
+  }
+
   state(): AdamState {
     const read = (src: Map<string, tf.Variable>) => new Map([...src].map(([k, t]) => [k, t.dataSync() as Float32Array]));
     return { t: this.t, m: read(this.m), v: read(this.v) };
@@ -302,15 +317,15 @@ export class Adam {
   }
 
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    for (const t of this.tensors()) t.dispose();
     this.m.clear();
     this.v.clear();
   }
 }
 
 /** One full step: gradients, then the Adam update. Returns the loss values (computed before the update). */
-export function trainStep(p: IsfuseParams, opt: Adam, batch: StepBatch, cfg: TrainConfig, mode: GradientMode = 'sequential'): LossTerms {
-  const { grads, terms } = stepGradients(p, batch, cfg, mode);
+export async function trainStep(p: IsfuseParams, opt: Adam, batch: StepBatch, cfg: TrainConfig, mode: GradientMode = 'sequential'): Promise<LossTerms> {
+  const { grads, terms } = await stepGradients(p, batch, cfg, mode);
   opt.apply(namedTrainables(p), grads);
   tf.dispose([...grads.values()]);
   return terms;

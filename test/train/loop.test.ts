@@ -41,3 +41,33 @@ test('resume after a stop gives the same weights, bit for bit, as an uninterrupt
     await rm(b, { recursive: true, force: true });
   }
 });
+
+test('training and checkpoints read tensor values asynchronously (webgpu in Node has no synchronous read)', async () => {
+  // Emulates the webgpu backend's rule: dataSync() works only on values already fetched with data()
+  // (or never on the GPU at all: tensors made from host arrays, which webgpu keeps on the host until used).
+  await useBackend('wasm');
+  const tf = await import('@tensorflow/tfjs');
+  const proto = tf.Tensor.prototype as unknown as { data: () => Promise<unknown>; dataSync: () => unknown; dataId: object };
+  const { data, dataSync } = proto;
+  const fetched = new WeakSet<object>();
+  const synced: string[] = [];
+  proto.data = async function (this: { dataId: object }) {
+    const v = await data.call(this);
+    fetched.add(this.dataId);
+    return v;
+  };
+  proto.dataSync = function (this: { dataId: object; shape: number[] }) {
+    if (!fetched.has(this.dataId)) synced.push(`[${this.shape}]`);
+    return dataSync.call(this);
+  };
+  const out = await mkdtemp(join(tmpdir(), 'isfuse-train-async-'));
+  try {
+    const res = await train({ ...common, out, steps: 2 });
+    assert.equal(res.step, 2);
+  } finally {
+    proto.data = data;
+    proto.dataSync = dataSync;
+    await rm(out, { recursive: true, force: true });
+  }
+  assert.deepEqual(synced, [], `synchronous reads of values never fetched: ${synced.slice(0, 5).join(', ')}`);
+});

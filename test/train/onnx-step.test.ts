@@ -55,7 +55,7 @@ function compareWithTfjs(cfg: TrainConfig, seed: number) {
       const res = await trainer.run((n) => values.get(n) as Float32Array, b);
       const shape: [number, number, number, number] = [N, H, W, 1];
       const mt = maskTensors(b.masks);
-      const ref = stepGradients(pRef, { vi: tf.tensor4d(b.vi, shape), ir: tf.tensor4d(b.ir, shape), masks: mt }, cfg, 'joint');
+      const ref = await stepGradients(pRef, { vi: tf.tensor4d(b.vi, shape), ir: tf.tensor4d(b.ir, shape), masks: mt }, cfg, 'joint');
 
       // loss terms
       const terms = stepTerms(res.losses, cfg);

@@ -65,7 +65,7 @@ test('sequential (one pass alive at a time) gives the joint gradient and the sam
   const out: { grads: Map<string, Float32Array>; total: number; rm: Float32Array; nbt: number }[] = [];
   for (const mode of ['joint', 'sequential'] as const) {
     const p = initParams(7);
-    const r = stepGradients(p, b, DEFAULT_TRAIN_CONFIG, mode);
+    const r = await stepGradients(p, b, DEFAULT_TRAIN_CONFIG, mode);
     out.push({
       grads: new Map([...r.grads].map(([k, g]) => [k, g.dataSync() as Float32Array])),
       total: r.terms.total,
@@ -96,7 +96,7 @@ test('a few steps on a fixed batch: losses finite and decreasing', async () => {
   const opt = new Adam(1e-3); // 10x the recipe's rate, so that 6 steps show a clear trend
   const losses: number[] = [];
   for (let k = 0; k < 6; k++) {
-    const t = trainStep(p, opt, b, DEFAULT_TRAIN_CONFIG);
+    const t = await trainStep(p, opt, b, DEFAULT_TRAIN_CONFIG);
     for (const v of [t.total, t.f, t.inv, t.nec]) assert.ok(Number.isFinite(v));
     losses.push(t.total);
   }
@@ -109,7 +109,7 @@ test('a few steps on a fixed batch: losses finite and decreasing', async () => {
 test('noCfi ablation: gates are exactly 0 and the CFI attention weights get no gradient', async () => {
   const b = await batch(2);
   const p = initParams(3);
-  const r = stepGradients(p, b, { ...DEFAULT_TRAIN_CONFIG, cfi: false }, 'sequential');
+  const r = await stepGradients(p, b, { ...DEFAULT_TRAIN_CONFIG, cfi: false }, 'sequential');
   for (const [k, g] of r.grads) {
     if (/^cfi\d\.([qkv]_[vi]|gate)\./.test(k)) assert.equal(tf.max(tf.abs(g)).dataSync()[0], 0, k);
   }
