@@ -2,22 +2,39 @@
 // page's WebGPU adapter.
 import * as tf from '@tensorflow/tfjs';
 import { installWebGpuConvKernels, uninstallWebGpuConvKernels } from '../src/model/webgpu/conv3x3.js';
+import { installWebGpuBatchNormKernels, uninstallWebGpuBatchNormKernels } from '../src/model/webgpu/batchnorm.js';
+import { cblTrain } from '../src/model/train-ops.js';
 import { startPage, values } from '../test/webgpu/page-util.js';
 
-export type KernelOp = 'forward' | 'dx' | 'dw';
+/**
+ * forward / dx / dw: one convolution kernel, isfuse's against the stock one. block: the training block
+ * (cblTrain: conv + batch BatchNorm + LeakyReLU, forward and backward) with isfuse's convolutions in both
+ * cases, its BatchNorm fused (isfuse) or composed of stock kernels.
+ */
+export type KernelOp = 'forward' | 'dx' | 'dw' | 'block';
 
 /**
  * Median ms per call of `op` at [n, s, s, c] -> c (3x3, 'same'): `calls` calls queued, then one read-back
  * waits for them; `runs` such batches after one warm-up (shader compilation).
  */
 async function timeOp(op: KernelOp, n: number, s: number, c: number, ours: boolean, calls: number, runs: number): Promise<{ medianMs: number; runsMs: number[] }> {
-  if (ours) installWebGpuConvKernels();
+  if (ours || op === 'block') installWebGpuConvKernels();
   else uninstallWebGpuConvKernels();
+  if (ours) installWebGpuBatchNormKernels();
+  else uninstallWebGpuBatchNormKernels();
   const x = tf.tensor4d(values(n * s * s * c, 1), [n, s, s, c]);
   const w = tf.tensor4d(values(9 * c * c, 2), [3, 3, c, c]);
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined } as const;
+  const [g, be, b] = [tf.ones([c]) as tf.Tensor1D, tf.zeros([c]) as tf.Tensor1D, tf.zeros([c]) as tf.Tensor1D];
+  const block = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => {
+    const r = cblTrain(xi as tf.Tensor4D, wi as tf.Tensor4D, b, g, be);
+    tf.dispose([r.mean, r.variance]);
+    return tf.sum(r.y);
+  });
   const once = (): tf.Tensor =>
-    op === 'forward'
+    op === 'block'
+      ? tf.tidy(() => tf.addN(block([x, w]).map((t) => tf.sum(t))))
+      : op === 'forward'
       ? tf.conv2d(x, w, 1, 'same')
       : op === 'dx'
         ? (tf.engine().runKernel('Conv2DBackpropInput', { dy: x, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor)
@@ -34,7 +51,7 @@ async function timeOp(op: KernelOp, n: number, s: number, c: number, ours: boole
   await batch(1);
   const runsMs: number[] = [];
   for (let r = 0; r < runs; r++) runsMs.push(await batch(calls));
-  tf.dispose([x, w]);
+  tf.dispose([x, w, g, be, b]);
   const sorted = [...runsMs].sort((a, b) => a - b);
   return { medianMs: sorted[Math.floor(sorted.length / 2)]!, runsMs };
 }

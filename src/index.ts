@@ -27,7 +27,7 @@ export type { Convention, MetricDef, MmifInputs, VifbInputs } from './metrics/ty
 
 export { BACKEND_NAMES, TRAIN_BACKENDS } from './model/backend-names.js';
 // for pages that start TensorFlow.js's webgpu backend themselves (isfuse's backend 'webgpu' installs them)
-export { installWebGpuConvKernels, uninstallWebGpuConvKernels } from './model/webgpu/conv3x3.js';
+export { installWebGpuKernels, uninstallWebGpuKernels } from './model/webgpu/index.js';
 
 import type { TrainOptions, TrainResult } from './train/loop.js';
 export type { TrainOptions, TrainResult };

@@ -8,7 +8,7 @@
  *   training the whole five-pass step with its gradient as one graph (train/onnx-step.ts).
  * - `wasm`: TensorFlow.js wasm backend (XNNPACK, SIMD; one thread in Node).
  * - `cpu`: TensorFlow.js plain-JavaScript backend (slow; the reference).
- * - `webgpu`: TensorFlow.js WebGPU backend with isfuse's 3x3 convolution kernels (model/webgpu/conv3x3.ts);
+ * - `webgpu`: TensorFlow.js WebGPU backend with isfuse's kernels (model/webgpu/);
  *   in Node it needs the optional package `webgpu` (Dawn) and a GPU.
  * - `tfjs-node`: TensorFlow.js on libtensorflow, when the user has `@tensorflow/tfjs-node` installed.
  *
@@ -95,10 +95,10 @@ async function setupWebgpu(): Promise<string> {
   const adapter = gpu ? await gpu.requestAdapter() : null;
   if (!adapter) throw usageError("backend 'webgpu': no WebGPU adapter found (no GPU, or its driver lacks what Dawn needs)");
   await activateTf('webgpu');
-  // isfuse's own 3x3 convolution kernels in place of the stock ones (issue 6)
-  const { installWebGpuConvKernels } = await import('./webgpu/conv3x3.js');
-  installWebGpuConvKernels();
-  return 'TensorFlow.js webgpu (isfuse 3x3 convolution kernels)';
+  // isfuse's own kernels: 3x3 convolutions in place of the stock ones, fused training BatchNorm (issue 6)
+  const { installWebGpuKernels } = await import('./webgpu/index.js');
+  installWebGpuKernels();
+  return 'TensorFlow.js webgpu (isfuse kernels)';
 }
 
 async function setupTfjsNode(): Promise<string> {

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradient, convInputGradient } from './conv-ops.js';
 import { adaptiveAvgPoolTokens, BN_EPS, LEAKY_SLOPE, type Conv } from './layers.js';
+import { BN_LEAKY, BN_LEAKY_GRAD, BN_LEAKY_GRAD_SUMS, BN_STATS } from './webgpu/batchnorm.js';
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -58,6 +59,8 @@ export interface CblTrainResult {
  * Backward, with xhat = (z - mean) * istd, a = gamma * istd, dv = dy * (y > 0 ? 1 : 0.01), M = N*H*W:
  *   dbeta = sum dv, dgamma = sum dv * xhat = istd * (sum dv*z - mean * sum dv),
  *   dz = a * dv - a/M * dbeta - a * istd / M * dgamma * (z - mean), then the conv gradients of dz.
+ * On a backend with isfuse's fused BatchNorm kernels (webgpu, src/model/webgpu/batchnorm.ts) the statistics,
+ * normalisation + LeakyReLU, the two backward sums and dz are one kernel each.
  */
 export function cblTrain(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = BN_EPS): CblTrainResult {
   const [kh, kw] = filter.shape;
@@ -67,26 +70,43 @@ export function cblTrain(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D,
   const f = tf.customGrad(((xi: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, g: tf.Tensor1D, be: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const z = tf.conv2d(xi, w, 1, 'same');
     const m = z.shape[0] * z.shape[1] * z.shape[2];
-    const [mu, va] = tf.tidy(() => {
+    const fused = !!tf.getKernel(BN_STATS, tf.getBackend());
+    const [mu, va, stats] = tf.tidy(() => {
+      if (fused) {
+        const st = tf.engine().runKernel(BN_STATS, { z }) as tf.Tensor2D; // [2, C]: mean, variance
+        const [mu, va] = tf.unstack(st) as [tf.Tensor1D, tf.Tensor1D];
+        return [mu, va, st];
+      }
       const mu = tf.div(channelSum(z), m) as tf.Tensor1D;
       const va = tf.div(channelSum(tf.squaredDifference(z, mu)), m) as tf.Tensor1D;
-      return [mu, va];
+      return [mu, va, tf.stack([mu, va]) as tf.Tensor2D];
     });
-    const y = tf.tidy(() => tf.prelu(tf.batchNorm(z, mu, va, be, g, eps) as tf.Tensor4D, tf.fill([z.shape[3]], LEAKY_SLOPE) as unknown as tf.Tensor4D) as tf.Tensor4D);
+    const y = fused
+      ? (tf.engine().runKernel(BN_LEAKY, { z, stats, gamma: g, beta: be }, { eps, slope: LEAKY_SLOPE }) as tf.Tensor4D)
+      : tf.tidy(() => tf.prelu(tf.batchNorm(z, mu, va, be, g, eps) as tf.Tensor4D, tf.fill([z.shape[3]], LEAKY_SLOPE) as unknown as tf.Tensor4D) as tf.Tensor4D);
     mean = tf.keep(tf.add(mu, b) as tf.Tensor1D);
     variance = tf.keep(va.clone());
-    save([xi, w, z, y, mu, va, g]);
+    save([xi, w, z, y, mu, va, g, stats]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [sx, sw, sz, sy, smu, sva, sg] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [sx, sw, sz, sy, smu, sva, sg, sst] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
         const dz = tf.tidy(() => {
           const istd = tf.rsqrt(tf.add(sva, eps)) as tf.Tensor1D;
+          const a = tf.mul(sg, istd) as tf.Tensor1D;
+          if (fused) {
+            const sums = tf.engine().runKernel(BN_LEAKY_GRAD_SUMS, { dy, y: sy, z: sz, stats: sst }, { slope: LEAKY_SLOPE }) as tf.Tensor2D;
+            const [sdv, sdvzc] = tf.unstack(sums) as [tf.Tensor1D, tf.Tensor1D]; // sum dv, sum dv (z - mean)
+            const dgamma = tf.mul(istd, sdvzc) as tf.Tensor1D;
+            const k1 = tf.div(tf.mul(tf.mul(a, istd), dgamma), -m) as tf.Tensor1D;
+            const k0 = tf.sub(tf.div(tf.mul(a, sdv), -m), tf.mul(k1, smu)) as tf.Tensor1D;
+            const coef = tf.stack([a, k1, k0]);
+            return { dz: tf.engine().runKernel(BN_LEAKY_GRAD, { dy, y: sy, z: sz, coef }, { slope: LEAKY_SLOPE }) as tf.Tensor4D, dgamma, dbeta: sdv };
+          }
           const dv = tf.mul(dy, tf.step(sy, LEAKY_SLOPE)) as tf.Tensor4D;
           const sdv = channelSum(dv);
           const sdvz = channelSum(tf.mul(dv, sz));
           const dgamma = tf.mul(istd, tf.sub(sdvz, tf.mul(smu, sdv))) as tf.Tensor1D;
-          const a = tf.mul(sg, istd) as tf.Tensor1D;
           const k1 = tf.div(tf.mul(tf.mul(a, istd), dgamma), -m) as tf.Tensor1D;
           const k0 = tf.sub(tf.div(tf.mul(a, sdv), -m), tf.mul(k1, smu)) as tf.Tensor1D;
           return { dz: tf.add(tf.mul(dv, a), affine(sz, k1, k0)) as tf.Tensor4D, dgamma, dbeta: sdv };

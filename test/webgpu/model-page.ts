@@ -3,7 +3,7 @@
 // with isfuse's kernels. (The whole five-pass step is too slow for the software adapter: ~5 s per forward
 // at 1x24x24, and Chromium drops the device during a step's minutes of queued work.)
 import * as tf from '@tensorflow/tfjs';
-import { installWebGpuConvKernels } from '../../src/model/webgpu/conv3x3.js';
+import { installWebGpuKernels } from '../../src/model/webgpu/index.js';
 import { disposeParams, forwardWith, initParams } from '../../src/model/isfuse.js';
 import { variableSource } from '../../src/model/source.js';
 import { cblTrain } from '../../src/model/train-ops.js';
@@ -18,7 +18,7 @@ export interface Arrays {
 async function use(engine: Engine): Promise<Set<string>> {
   await tf.setBackend(engine);
   await tf.ready();
-  if (engine === 'webgpu') installWebGpuConvKernels();
+  if (engine === 'webgpu') installWebGpuKernels();
   return recordPrograms();
 }
 

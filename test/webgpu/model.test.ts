@@ -51,11 +51,14 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
     assert.ok(got.programs.includes('isfuseConv3x3_fwd'), `isfuse's forward kernel did not run (ran: ${got.programs.join(', ')})`);
   });
 
-  test('training block (2x12x12, 32 -> 32): output, batch statistics and all five gradients equal the cpu backend', async () => {
-    const ref = await call('runBlock', 'cpu', 2, 12, 32, 32);
-    const got = await call('runBlock', 'webgpu', 2, 12, 32, 32);
-    assertArraysClose(got.arrays, ref.arrays, 1e-4);
-    for (const p of ['isfuseConv3x3_fwd', 'isfuseConv3x3_dx', 'isfuseConv3x3_dw'])
-      assert.ok(got.programs.includes(p), `${p} did not run (ran: ${got.programs.join(', ')})`);
-  });
+  // 2x24x24: 1152 rows, three workgroups in each channel-sum pass; 5 -> 40: two channel groups, one partial
+  for (const [n, side, ci, co] of [[2, 24, 32, 32], [1, 20, 5, 40]] as const) {
+    test(`training block (${n}x${side}x${side}, ${ci} -> ${co}): output, batch statistics and all five gradients equal the cpu backend`, async () => {
+      const ref = await call('runBlock', 'cpu', n, side, ci, co);
+      const got = await call('runBlock', 'webgpu', n, side, ci, co);
+      assertArraysClose(got.arrays, ref.arrays, 1e-4);
+      for (const p of ['isfuseConv3x3_fwd', 'isfuseConv3x3_dx', 'isfuseConv3x3_dw', 'isfuseBnStats', 'isfuseBnLeaky', 'isfuseBnGradSums', 'isfuseBnLeakyGrad'])
+        assert.ok(got.programs.includes(p), `${p} did not run (ran: ${got.programs.join(', ')})`);
+    });
+  }
 });

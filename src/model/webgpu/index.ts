@@ -1,0 +1,18 @@
+/**
+ * isfuse's WebGPU kernels, installed together for the 'webgpu' backend (src/model/backend.ts does so when it
+ * starts webgpu; a page that starts TensorFlow.js's webgpu backend itself calls {@link installWebGpuKernels}).
+ */
+import { installWebGpuBatchNormKernels, uninstallWebGpuBatchNormKernels } from './batchnorm.js';
+import { installWebGpuConvKernels, uninstallWebGpuConvKernels } from './conv3x3.js';
+
+/** The 3x3 convolution kernels (conv3x3.ts) and the fused BatchNorm + LeakyReLU kernels (batchnorm.ts). */
+export function installWebGpuKernels(): void {
+  installWebGpuConvKernels();
+  installWebGpuBatchNormKernels();
+}
+
+/** Back to TensorFlow.js's own webgpu kernels. */
+export function uninstallWebGpuKernels(): void {
+  uninstallWebGpuConvKernels();
+  uninstallWebGpuBatchNormKernels();
+}
