@@ -6,7 +6,7 @@
  *
  * - {@link BN_STATS} z [.., C] -> [2, C]: batch mean and biased variance, one read of z. Sums are of z minus the
  *   channel's first value (the shifted-data algorithm: no catastrophic cancellation when the mean is large
- *   against the spread), per workgroup, then added up by a second small pass.
+ *   against the spread), per workgroup; two small passes add the partials and finish mean and variance.
  * - {@link BN_LEAKY} (z, stats, gamma, beta) -> LeakyReLU(gamma (z - mean) / sqrt(var + eps) + beta).
  * - {@link BN_LEAKY_GRAD_SUMS} (dy, y, z, stats) -> [2, C]: sum dv and sum dv (z - mean), dv = dy * (y > 0 ? 1 :
  *   slope): what dbeta and dgamma are made of.
@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { channelMapProgram, sumPartialsProgram } from './programs.js';
 
 export const BN_STATS = 'IsfuseBnStats';
 export const BN_LEAKY = 'IsfuseBnLeaky';
@@ -29,18 +30,12 @@ const LANES = 8;
 /** Workgroups of a channel-sum first pass, at most. */
 const MAX_PARTS = 256;
 
-/** Workgroups [x, y, 1] covering `groups` (at most 65535 per dimension); tfjs's getGlobalIndex flattens them. */
-function flatDispatch(groups: number): [number, number, number] {
-  const x = Math.min(groups, 65535);
-  return [x, Math.ceil(groups / x), 1];
-}
-
 /**
  * First pass of a per-channel pair of sums over the rows of [M, C] tensors: workgroup g adds rows
  * g*LANES + lane, + parts*LANES, ... into (s0, s1) with `body` (WGSL; sees i = flat index, c = channel, and
  * the inputs by name), then writes partials [parts, 2, C].
  */
-function channelSumsProgram(key: string, variableNames: string[], rows: number, channels: number, body: string): WebGPUProgram {
+function channelSumsProgram(key: string, variableNames: string[], rows: number, channels: number, body: string, uniforms = ''): WebGPUProgram {
   const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil(rows / (LANES * 64))));
   return {
     outputShape: [parts, 2, channels],
@@ -49,7 +44,7 @@ function channelSumsProgram(key: string, variableNames: string[], rows: number, 
     dispatchLayout: { x: [0], y: [2] },
     dispatch: [parts, Math.ceil(channels / CH), 1],
     workgroupSize: [LANES * CH, 1, 1],
-    uniforms: 'rows : i32, channels : i32,',
+    uniforms: `rows : i32, channels : i32, ${uniforms}`,
     getUserCode: () => `
       var<workgroup> red : array<vec2<f32>, ${LANES * CH}>;
 
@@ -81,71 +76,17 @@ function channelSumsProgram(key: string, variableNames: string[], rows: number, 
   };
 }
 
-/** Second pass: [parts, 2, C] partials -> [2, C] with `finish` (WGSL; sees k (0 or 1), c, s = the sum). */
-function finishProgram(key: string, variableNames: string[], channels: number, finish: string): WebGPUProgram {
-  return {
-    outputShape: [2, channels],
-    shaderKey: key,
-    variableNames,
-    dispatchLayout: { x: [0, 1] },
-    dispatch: [Math.ceil((2 * channels) / 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    size: true,
-    uniforms: 'parts : i32, rows : i32,',
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let C = uniforms.size / 2;
-          let k = index / C;
-          let c = index % C;
-          var s0 = 0.0;
-          var s1 = 0.0;
-          for (var g = 0; g < uniforms.parts; g++) {
-            s0 += P[(g * 2) * C + c];
-            s1 += P[(g * 2 + 1) * C + c];
-          }
-          ${finish}
-        }
-      }
-    `,
-  };
-}
-
-/** An elementwise program over [.., C] whose value at flat index i, channel c is `expr` (WGSL). */
-function channelMapProgram(key: string, variableNames: string[], shape: number[], expr: string, uniforms = ''): WebGPUProgram {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return {
-    outputShape: shape,
-    shaderKey: key,
-    variableNames,
-    dispatchLayout: { x: shape.map((_, i) => i) },
-    dispatch: flatDispatch(Math.ceil(size / 256)),
-    workgroupSize: [256, 1, 1],
-    size: true,
-    uniforms: `channels : i32, ${uniforms}`,
-    getUserCode: () => `
-      fn main(i : i32) {
-        if (i < uniforms.size) {
-          let C = uniforms.channels;
-          let c = i % C;
-          result[i] = ${expr};
-        }
-      }
-    `,
-  };
-}
-
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
-/** Runs the two passes of a channel-sum program and frees the partials. */
-function sums(backend: WebGPUBackend, first: WebGPUProgram, inputs: tf.TensorInfo[], rows: number, channels: number, finish: WebGPUProgram, finishInputs: tf.TensorInfo[]): tf.TensorInfo {
+/** Runs a channel-sum program (uniforms rows, channels, then `extra`) and adds its partials: [2, C]. */
+function sums(backend: WebGPUBackend, first: WebGPUProgram, inputs: tf.TensorInfo[], rows: number, channels: number, extra: Array<{ type: string; data: number[] }> = []): tf.TensorInfo {
   const partials = backend.runWebGPUProgram(first, inputs, 'float32', [
     { type: 'int32', data: [rows] },
     { type: 'int32', data: [channels] },
+    ...extra,
   ]);
-  const out = backend.runWebGPUProgram(finish, [partials, ...finishInputs], 'float32', [
+  const out = backend.runWebGPUProgram(sumPartialsProgram(`${first.shaderKey}Sum`, [2, channels]), [partials], 'float32', [
     { type: 'int32', data: [first.outputShape[0]!] },
-    { type: 'int32', data: [rows] },
   ]);
   backend.disposeData(partials.dataId);
   return out;
@@ -159,13 +100,17 @@ const dims = (t: tf.TensorInfo): [number, number] => {
 function bnStats({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { z } = inputs as { z: tf.TensorInfo };
   const [rows, c] = dims(z);
+  const b = backend as WebGPUBackend;
   const first = channelSumsProgram('isfuseBnStats', ['Z'], rows, c, 'let d = Z[i] - Z[c]; s0 += d; s1 += d * d;');
-  // mean = K + S0/M, var = S1/M - (S0/M)^2 with K = z[0, c] the shift
-  const finish = finishProgram('isfuseBnStatsFinish', ['P', 'Z'], c, `
-    let m = f32(uniforms.rows);
-    let d = s0 / m;
-    if (k == 0) { result[index] = Z[c] + d; } else { result[index] = max(0.0, s1 / m - d * d); }`);
-  return sums(backend as WebGPUBackend, first, [z], rows, c, finish, [z]);
+  const s = sums(b, first, [z], rows, c);
+  // mean = K + S0/M, var = S1/M - (S0/M)^2, with K = z[0, c] the shift
+  const finish = channelMapProgram('isfuseBnStatsFinish', ['S', 'Z'], [2, c], 'select(max(0.0, S[C + c] / uniforms.rows - (S[c] / uniforms.rows) * (S[c] / uniforms.rows)), Z[c] + S[c] / uniforms.rows, i < C)', 'rows : f32,');
+  const out = b.runWebGPUProgram(finish, [s, z], 'float32', [
+    { type: 'int32', data: [c] },
+    { type: 'float32', data: [rows] },
+  ]);
+  b.disposeData(s.dataId);
+  return out;
 }
 
 function bnLeaky({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
@@ -174,10 +119,9 @@ function bnLeaky({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const [, c] = dims(z!);
   const program = channelMapProgram(
     'isfuseBnLeaky', ['Z', 'S', 'G', 'B'], z!.shape,
-    `bnLeaky(G[c] * (Z[i] - S[c]) * inverseSqrt(S[C + c] + uniforms.eps) + B[c])`, 'eps : f32, slope : f32,',
+    'bnLeaky(G[c] * (Z[i] - S[c]) * inverseSqrt(S[C + c] + uniforms.eps) + B[c])', 'eps : f32, slope : f32,',
+    'fn bnLeaky(v : f32) -> f32 { return select(v * uniforms.slope, v, v > 0.0); }',
   );
-  const userCode = program.getUserCode;
-  program.getUserCode = () => `fn bnLeaky(v : f32) -> f32 { return select(v * uniforms.slope, v, v > 0.0); }\n${userCode()}`;
   return (backend as WebGPUBackend).runWebGPUProgram(program, [z!, stats!, gamma!, beta!], 'float32', [
     { type: 'int32', data: [c] },
     { type: 'float32', data: [eps] },
@@ -191,21 +135,8 @@ function bnLeakyGradSums({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo 
   const { dy, y, z, stats } = inputs as Record<string, tf.TensorInfo>;
   const { slope } = attrs as { slope: number };
   const [rows, c] = dims(z!);
-  const first = channelSumsProgram('isfuseBnGradSums', ['Dy', 'Y', 'Z', 'S'], rows, c, `let dv = ${DV}; s0 += dv; s1 += dv * (Z[i] - S[c]);`);
-  first.uniforms += ' slope : f32,';
-  const finish = finishProgram('isfuseBnGradSumsFinish', ['P'], c, 'if (k == 0) { result[index] = s0; } else { result[index] = s1; }');
-  const b = backend as WebGPUBackend;
-  const partials = b.runWebGPUProgram(first, [dy!, y!, z!, stats!], 'float32', [
-    { type: 'int32', data: [rows] },
-    { type: 'int32', data: [c] },
-    { type: 'float32', data: [slope] },
-  ]);
-  const out = b.runWebGPUProgram(finish, [partials], 'float32', [
-    { type: 'int32', data: [first.outputShape[0]!] },
-    { type: 'int32', data: [rows] },
-  ]);
-  b.disposeData(partials.dataId);
-  return out;
+  const first = channelSumsProgram('isfuseBnGradSums', ['Dy', 'Y', 'Z', 'S'], rows, c, `let dv = ${DV}; s0 += dv; s1 += dv * (Z[i] - S[c]);`, 'slope : f32,');
+  return sums(backend as WebGPUBackend, first, [dy!, y!, z!, stats!], rows, c, [{ type: 'float32', data: [slope] }]);
 }
 
 function bnLeakyGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {

@@ -28,6 +28,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { setNativeConvGradients } from '../conv-ops.js';
+import { sumPartialsProgram } from './programs.js';
 
 /** Workgroup tiles. Forward / input gradient: 16x16 output pixels x 32 output channels, input channels 4 at a
  * time; each thread computes a row of 4 pixels x 8 channels. Filter gradient: 32 input x 32 output channels
@@ -252,56 +253,23 @@ function filterPartialsProgram(xShape: number[], co: number): WebGPUProgram {
   };
 }
 
-/** Second pass: sums the [G, K] partials over G (one thread per output, G reads each). */
-function sumPartialsProgram(parts: number, outShape: number[]): WebGPUProgram {
-  const size = outShape.reduce((a, b) => a * b, 1);
-  return {
-    outputShape: outShape,
-    shaderKey: 'isfuseConv3x3_dwsum',
-    variableNames: ['P'],
-    dispatchLayout: { x: [0, 1, 2, 3] },
-    dispatch: [Math.ceil(size / 64), 1, 1],
-    workgroupSize: [64, 1, 1],
-    size: true,
-    uniforms: 'parts : i32,',
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          var s = 0.0;
-          for (var g = 0; g < uniforms.parts; g++) {
-            s += P[g * uniforms.size + index];
-          }
-          result[index] = s;
-        }
-      }
-    `,
-  };
-}
-
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 const f32 = (...ts: tf.TensorInfo[]): boolean => ts.every((t) => t.dtype === 'float32');
 
-function conv2d(stock: KernelFn): KernelFn {
-  return (args) => {
-    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs;
-    if (!f32(x, filter) || x.shape.length !== 4 || !handled(attrs, filter.shape[0]!, filter.shape[1]!)) return stock(args);
-    const program = convProgram(x.shape, filter.shape[3]!, false);
-    return (args.backend as WebGPUBackend).runWebGPUProgram(program, [x, filter], 'float32');
-  };
-}
-
-function conv2dBackpropInput(stock: KernelFn): KernelFn {
-  return (args) => {
-    const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
-    const sameSize = attrs.inputShape[1] === dy.shape[1] && attrs.inputShape[2] === dy.shape[2];
-    if (!f32(dy, filter) || dy.shape.length !== 4 || !sameSize || !handled(attrs, filter.shape[0]!, filter.shape[1]!)) return stock(args);
-    const program = convProgram(dy.shape, filter.shape[2]!, true);
-    return (args.backend as WebGPUBackend).runWebGPUProgram(program, [dy, filter], 'float32');
-  };
+/** Conv2D (x, filter) or, `flipped`, Conv2DBackpropInput (dy, filter): the same program. */
+function convKernel(flipped: boolean) {
+  return (stock: KernelFn): KernelFn =>
+    (args) => {
+      const input = (flipped ? args.inputs.dy : args.inputs.x) as tf.TensorInfo;
+      const filter = args.inputs.filter as tf.TensorInfo;
+      const attrs = args.attrs as unknown as ConvAttrs & { inputShape?: number[] };
+      const sameSize = !flipped || (attrs.inputShape?.[1] === input.shape[1] && attrs.inputShape?.[2] === input.shape[2]);
+      if (!f32(input, filter) || input.shape.length !== 4 || !sameSize || !handled(attrs, filter.shape[0]!, filter.shape[1]!)) return stock(args);
+      const program = convProgram(input.shape, filter.shape[flipped ? 2 : 3]!, flipped);
+      return (args.backend as WebGPUBackend).runWebGPUProgram(program, [input, filter], 'float32');
+    };
 }
 
 function conv2dBackpropFilter(stock: KernelFn): KernelFn {
@@ -319,7 +287,7 @@ function conv2dBackpropFilter(stock: KernelFn): KernelFn {
       { type: 'int32', data: [parts] },
       { type: 'int32', data: [Math.ceil(tiles / parts)] },
     ]);
-    const out = backend.runWebGPUProgram(sumPartialsProgram(parts, [3, 3, x.shape[3]!, dy.shape[3]!]), [partials], 'float32', [
+    const out = backend.runWebGPUProgram(sumPartialsProgram('isfuseConv3x3_dwsum', [3, 3, x.shape[3]!, dy.shape[3]!]), [partials], 'float32', [
       { type: 'int32', data: [parts] },
     ]);
     backend.disposeData(partials.dataId);
@@ -328,8 +296,8 @@ function conv2dBackpropFilter(stock: KernelFn): KernelFn {
 }
 
 const KERNELS: ReadonlyArray<[string, (stock: KernelFn) => KernelFn]> = [
-  ['Conv2D', conv2d],
-  ['Conv2DBackpropInput', conv2dBackpropInput],
+  ['Conv2D', convKernel(false)],
+  ['Conv2DBackpropInput', convKernel(true)],
   ['Conv2DBackpropFilter', conv2dBackpropFilter],
 ];
 
