@@ -7,7 +7,7 @@
  *   differentiable) or training mode (batch statistics, running statistics updated like PyTorch).
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2d, foldBatchNorm, leaky, oihwToHwio, BN_MOMENTUM, type Conv } from './layers.js';
+import { conv2d, conv2dFused, foldBatchNorm, leaky, oihwToHwio, BN_MOMENTUM, type Conv } from './layers.js';
 import { cblTrain } from './train-ops.js';
 
 export interface LayerSource {
@@ -36,8 +36,8 @@ export function foldedSource(convs: ReadonlyMap<string, Conv>): LayerSource {
   };
   return {
     training: false,
-    cbl: (x, prefix, i) => tf.tidy(() => leaky(conv2d(x, get(`${prefix}.${i}`)))),
-    conv: (x, name) => conv2d(x, get(name)),
+    cbl: (x, prefix, i) => conv2dFused(x, get(`${prefix}.${i}`), true),
+    conv: (x, name) => conv2dFused(x, get(name), false),
   };
 }
 

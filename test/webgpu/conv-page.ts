@@ -27,6 +27,9 @@ export interface Diff {
 
 export interface ConvResult {
   forward: Diff;
+  /** FusedConv2D: + bias, and + bias then LeakyReLU(0.01) */
+  fusedBias: Diff;
+  fusedLeaky: Diff;
   /** the kernels Conv2DBackpropInput / Conv2DBackpropFilter called directly */
   dx: Diff;
   dw: Diff;
@@ -50,6 +53,9 @@ async function compute(c: ConvCase, backend: string) {
   const w = tf.tensor4d(values(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
   const y = tf.conv2d(x, w, c.stride, pad);
   const r = tf.tensor4d(values(y.size, 3), y.shape);
+  const bias = tf.tensor1d(values(c.co, 4));
+  const fusedBias = tf.fused.conv2d({ x, filter: w, bias, strides: c.stride, pad });
+  const fusedLeaky = tf.fused.conv2d({ x, filter: w, bias, strides: c.stride, pad, activation: 'leakyrelu', leakyreluAlpha: 0.01 });
   const attrs = { strides: c.stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
   const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy: r, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
   const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: r }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
@@ -59,6 +65,8 @@ async function compute(c: ConvCase, backend: string) {
     out[name] = { data: (await t.data()) as Float32Array, shape: t.shape };
   };
   await keep('forward', y);
+  await keep('fusedBias', fusedBias);
+  await keep('fusedLeaky', fusedLeaky);
   await keep('dx', dx);
   await keep('dw', dw);
   await keep('gradX', gx!);

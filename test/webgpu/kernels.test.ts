@@ -1,6 +1,6 @@
 // isfuse's WebGPU convolution kernels (src/model/webgpu/conv3x3.ts) against TensorFlow.js's cpu backend:
-// forward, both gradient kernels, the registered Conv2D gradient and the training code's gradient helpers,
-// run in headless Chromium on its software WebGPU adapter (test/webgpu/browser.ts). Skipped, saying so,
+// forward (plain and fused with bias / LeakyReLU), both gradient kernels, the registered Conv2D gradient and
+// the training code's gradient helpers, run in headless Chromium on its software WebGPU adapter (test/webgpu/browser.ts). Skipped, saying so,
 // where no Chromium is installed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { chromiumPath, openWebGpuPage, SKIP_REASON, type WebGpuPage } from './br
 import type { ConvCase, ConvResult } from './conv-page.js';
 
 const ENTRY = fileURLToPath(new URL('./conv-page.ts', import.meta.url));
-const OURS = ['isfuseConv3x3_dw', 'isfuseConv3x3_dwsum', 'isfuseConv3x3_dx', 'isfuseConv3x3_fwd'];
+const OURS = ['isfuseConv3x3_dw', 'isfuseConv3x3_dwsum', 'isfuseConv3x3_dx', 'isfuseConv3x3_fwd', 'isfuseConv3x3_fwd_bias', 'isfuseConv3x3_fwd_leaky'];
 
 describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { skip: chromiumPath() ? false : SKIP_REASON }, () => {
   let wg: WebGpuPage;
@@ -27,7 +27,7 @@ describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { sk
   }
 
   function assertClose(r: ConvResult, tol: number): void {
-    const keys = ['forward', 'dx', 'dw', 'gradX', 'gradW', 'helperDx', 'helperDw'] as const;
+    const keys = ['forward', 'fusedBias', 'fusedLeaky', 'dx', 'dw', 'gradX', 'gradW', 'helperDx', 'helperDw'] as const;
     for (const k of keys) {
       const d = r[k];
       if (!d) continue;

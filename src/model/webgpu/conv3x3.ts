@@ -1,8 +1,9 @@
 /**
  * WebGPU kernels for the convolutions ISFuse spends its time in: 3x3, stride 1, padding 1 (output the size of
  * the input), NHWC, float32 (issue 6, DESIGN.md §6). Registered in place of TensorFlow.js's own `Conv2D`,
- * `Conv2DBackpropInput` and `Conv2DBackpropFilter` webgpu kernels by {@link installWebGpuConvKernels}; any
- * other convolution (1x1, strides, dilations, NCHW, other paddings) goes to the stock kernel unchanged.
+ * `FusedConv2D` (bias, optionally LeakyReLU: inference), `Conv2DBackpropInput` and `Conv2DBackpropFilter`
+ * webgpu kernels by {@link installWebGpuConvKernels}; any other convolution (1x1, strides, dilations, NCHW,
+ * other paddings, other activations) goes to the stock kernel unchanged.
  *
  * Why by hand: the filter gradient written as a forward convolution (the wasm path, conv-ops.ts) is a
  * convolution with an HxW filter, which the webgpu backend runs through im2col buffers (out of GPU memory on
@@ -69,12 +70,14 @@ function handled(attrs: ConvAttrs, kh: number, kw: number): boolean {
 /**
  * out[n, y, x, o] = sum over a, b, i of in[n, y+a-1, x+b-1, i] * weight(a, b, i, o). `flipped`: the input
  * gradient, weight(a, b, i, o) = W[2-a, 2-b, o, i] with W the forward filter [3, 3, Cout, Cin].
+ * `epilogue` (forward only; FusedConv2D): 'bias' adds Bias[o], 'leaky' then applies LeakyReLU with slope
+ * `uniforms.alpha`, in the same pass as the convolution.
  *
  * Thread (g, s) of 256: output channels co0 + 8g .. +7 (two vec4 accumulators per pixel) for the 4 pixels
  * tx0 + 4(s % 4) .. +3 of row ty0 + s / 4. Per kernel row a and input channel, it reads 6 input values and
  * 6 weight vec4 from workgroup memory for 96 multiply-adds (the 3 horizontal taps reuse the row).
  */
-function convProgram(inShape: number[], outChannels: number, flipped: boolean): WebGPUProgram {
+function convProgram(inShape: number[], outChannels: number, flipped: boolean, epilogue: 'none' | 'bias' | 'leaky' = 'none'): WebGPUProgram {
   const [n, h, w] = inShape as [number, number, number, number];
   const coTiles = Math.ceil(outChannels / CO_TILE);
   const side = FWD_TILE + 2;
@@ -84,12 +87,16 @@ function convProgram(inShape: number[], outChannels: number, flipped: boolean): 
   const weight = flipped ? 'W[((8 - t) * CO + co) * CI + ci]' : 'W[(t * CI + ci) * CO + co]';
   return {
     outputShape: [n, h, w, outChannels],
-    shaderKey: `isfuseConv3x3_${flipped ? 'dx' : 'fwd'}`,
-    variableNames: ['X', 'W'],
+    shaderKey: `isfuseConv3x3_${flipped ? 'dx' : 'fwd'}${epilogue === 'none' ? '' : `_${epilogue}`}`,
+    variableNames: epilogue === 'none' ? ['X', 'W'] : ['X', 'W', 'Bias'],
+    ...(epilogue === 'leaky' ? { uniforms: 'alpha : f32,' } : {}),
     dispatchLayout: { x: [2], y: [1], z: [0, 3] },
     dispatch: [Math.ceil(w / FWD_TILE), Math.ceil(h / FWD_TILE), n * coTiles],
     workgroupSize: [256, 1, 1],
     getUserCode: () => `
+      fn epilogue(v : f32, co : i32) -> f32 {
+        ${epilogue === 'none' ? 'return v;' : epilogue === 'bias' ? 'return v + Bias[co];' : 'let u = v + Bias[co]; return select(u * uniforms.alpha, u, u > 0.0);'}
+      }
       var<workgroup> xtile : array<f32, ${xLen}>;                 // [FWD_CI_STEP][side][side]
       var<workgroup> wtile : array<vec4<f32>, ${wLen / 4}>;       // [9][FWD_CI_STEP][CO_TILE / 4]
 
@@ -152,8 +159,8 @@ function convProgram(inShape: number[], outChannels: number, flipped: boolean): 
           ${unroll(4, (p) => `if (tx0 + px + ${p} < Wd) {
             let base = ((n * H + oy) * Wd + tx0 + px + ${p}) * CO + cb;
             for (var j = 0; j < 4; j++) {
-              if (cb + j < CO) { result[base + j] = a${p}[j]; }
-              if (cb + 4 + j < CO) { result[base + 4 + j] = b${p}[j]; }
+              if (cb + j < CO) { result[base + j] = epilogue(a${p}[j], cb + j); }
+              if (cb + 4 + j < CO) { result[base + 4 + j] = epilogue(b${p}[j], cb + 4 + j); }
             }
           }`)}
         }
@@ -272,6 +279,21 @@ function convKernel(flipped: boolean) {
     };
 }
 
+/** FusedConv2D (x, filter, bias) with no activation or LeakyReLU: the forward program with its epilogue. */
+function fusedConv2d(stock: KernelFn): KernelFn {
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const attrs = args.attrs as unknown as ConvAttrs & { activation?: string; leakyreluAlpha?: number };
+    const act = attrs.activation ?? 'linear';
+    const plainBias = !!bias && bias.shape.length === 1 && bias.shape[0] === filter!.shape[3] && f32(bias);
+    if (!plainBias || preluActivationWeights || (act !== 'linear' && act !== 'leakyrelu')) return stock(args);
+    if (!f32(x!, filter!) || x!.shape.length !== 4 || !handled(attrs, filter!.shape[0]!, filter!.shape[1]!)) return stock(args);
+    const leaky = act === 'leakyrelu';
+    const program = convProgram(x!.shape, filter!.shape[3]!, false, leaky ? 'leaky' : 'bias');
+    return (args.backend as WebGPUBackend).runWebGPUProgram(program, [x!, filter!, bias!], 'float32', leaky ? [{ type: 'float32', data: [attrs.leakyreluAlpha ?? 0.2] }] : undefined);
+  };
+}
+
 function conv2dBackpropFilter(stock: KernelFn): KernelFn {
   return (args) => {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
@@ -298,6 +320,7 @@ function conv2dBackpropFilter(stock: KernelFn): KernelFn {
 const KERNELS: ReadonlyArray<[string, (stock: KernelFn) => KernelFn]> = [
   ['Conv2D', convKernel(false)],
   ['Conv2DBackpropInput', convKernel(true)],
+  ['FusedConv2D', fusedConv2d],
   ['Conv2DBackpropFilter', conv2dBackpropFilter],
 ];
 
