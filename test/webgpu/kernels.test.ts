@@ -1,7 +1,7 @@
 // isfuse's WebGPU convolution kernels (src/model/webgpu/conv3x3.ts) against TensorFlow.js's cpu backend:
 // forward (plain and fused with bias / LeakyReLU), both gradient kernels, the registered Conv2D gradient and
-// the training code's gradient helpers, run in headless Chromium on its software WebGPU adapter (test/webgpu/browser.ts). Skipped, saying so,
-// where no Chromium is installed.
+// the training code's gradient helpers, run in headless Chromium on its software WebGPU adapter
+// (test/webgpu/browser.ts). Skipped, saying so, where no Chromium is installed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
