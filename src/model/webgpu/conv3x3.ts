@@ -23,8 +23,8 @@
  *   the 8x4 pixel tiles of the batch, and writes its partial sums; a second pass adds the partials. No
  *   atomics, so the result is the same on every run.
  *
- * Parity with the cpu backend (forward, both gradients, odd sizes and channel counts, the fallbacks) runs in
- * headless Chromium on its software WebGPU adapter: test/webgpu/kernels.test.ts.
+ * Parity with the cpu backend (forward plain and fused, both gradients, odd sizes and channel counts, the
+ * fallbacks) runs in headless Chromium on its software WebGPU adapter: test/webgpu/kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
