@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { convFilterGradient, convInputGradient } from './conv-ops.js';
 import { adaptiveAvgPoolTokens, BN_EPS, LEAKY_SLOPE, type Conv } from './layers.js';
 import { BN_LEAKY, BN_LEAKY_GRAD, BN_LEAKY_GRAD_SUMS, BN_STATS } from './webgpu/batchnorm.js';
+import { ATTEND, attendHandles } from './webgpu/attention.js';
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -166,15 +167,7 @@ function asMatrix(c: Conv): [tf.Tensor2D, tf.Tensor2D] {
  */
 function attendDirection(fqRows: tf.Tensor2D[], pk: tf.Tensor3D, q: Conv, k: Conv, v: Conv, chunkRows: number): tf.Tensor2D[] {
   const [n, t, c] = pk.shape;
-  const scale = 1 / Math.sqrt(c);
-  const [wq, bq] = asMatrix(q);
-  const [wk, bk] = asMatrix(k);
-  const [wv, bv] = asMatrix(v);
-  const pk2 = tf.reshape(pk, [n * t, c]) as tf.Tensor2D;
-  const keys = tf.mul(tf.add(tf.matMul(pk2, wk), bk), scale) as tf.Tensor2D; // [N*T, C], scaled
-  const vals = tf.add(tf.matMul(pk2, wv), bv) as tf.Tensor2D; // [N*T, C]
-  const mT = tf.matMul(keys, wq, false, true); // [N*T, Cin] = (Wq K^T s)^T per sample
-  const cRow = tf.matMul(keys, bq, false, true); // [N*T, 1]
+  const { mT, cRow, vals } = attentionOperands(pk, q, k, v);
   const out: tf.Tensor2D[] = [];
   for (let i = 0; i < n; i++) {
     const m = tf.transpose(tf.slice(mT, [i * t, 0], [t, -1])) as tf.Tensor2D; // [Cin, T]
@@ -198,6 +191,57 @@ function attendDirection(fqRows: tf.Tensor2D[], pk: tf.Tensor3D, q: Conv, k: Con
 }
 
 /**
+ * The attention's operands from the pooled keys pk [N, T, C] (see {@link attendDirection}): mT [N*T, Cin]
+ * (Wq K^T s, transposed, per sample), cRow [N*T, 1] (bq K^T s) and vals [N*T, C].
+ */
+function attentionOperands(pk: tf.Tensor3D, q: Conv, k: Conv, v: Conv): { mT: tf.Tensor2D; cRow: tf.Tensor2D; vals: tf.Tensor2D } {
+  const [n, t, c] = pk.shape;
+  const scale = 1 / Math.sqrt(c);
+  const [wq, bq] = asMatrix(q);
+  const [wk, bk] = asMatrix(k);
+  const [wv, bv] = asMatrix(v);
+  const pk2 = tf.reshape(pk, [n * t, c]) as tf.Tensor2D;
+  const keys = tf.mul(tf.add(tf.matMul(pk2, wk), bk), scale) as tf.Tensor2D; // [N*T, C], scaled
+  return {
+    mT: tf.matMul(keys, wq, false, true), // [N*T, Cin] = (Wq K^T s)^T per sample
+    cRow: tf.matMul(keys, bq, false, true), // [N*T, 1]
+    vals: tf.add(tf.matMul(pk2, wv), bv) as tf.Tensor2D, // [N*T, C]
+  };
+}
+
+/**
+ * {@link attendDirection} for all samples at once through the one-pass attention kernel (webgpu,
+ * src/model/webgpu/attention.ts): fq [N, H, W, Cin] -> [N, H*W, C]. Gradient: the probabilities recomputed
+ * with stock ops, then batched products (dV = p^T dy, dL = p (dp - rowsum(dp p)) with dp = dy V^T,
+ * drows = dL M^T, dM = rows^T dL, dc = colsum dL).
+ */
+function attendDirectionFused(fq: tf.Tensor4D, pk: tf.Tensor3D, q: Conv, k: Conv, v: Conv): tf.Tensor3D {
+  const [n, h, w, cin] = fq.shape;
+  const [, t, c] = pk.shape;
+  const { mT, cRow, vals } = attentionOperands(pk, q, k, v);
+  const rows = tf.reshape(fq, [n, h * w, cin]) as tf.Tensor3D;
+  const m = tf.transpose(tf.reshape(mT, [n, t, cin]), [0, 2, 1]) as tf.Tensor3D; // [N, Cin, T]
+  const cb = tf.reshape(cRow, [n, 1, t]) as tf.Tensor3D;
+  const vv = tf.reshape(vals, [n, t, c]) as tf.Tensor3D;
+  const f = tf.customGrad(((r: tf.Tensor3D, mm: tf.Tensor3D, cc: tf.Tensor3D, vl: tf.Tensor3D, save: tf.GradSaveFunc) => {
+    save([r, mm, cc, vl]);
+    return {
+      value: tf.engine().runKernel(ATTEND, { rows: r, m: mm, c: cc, v: vl }) as tf.Tensor3D,
+      gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+        const [sr, sm, sc, sv] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        return tf.tidy(() => {
+          const p = tf.softmax(tf.add(tf.matMul(sr, sm), sc)); // [N, P, T]
+          const dp = tf.matMul(dy, sv, false, true);
+          const dl = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
+          return [tf.matMul(dl, sm, false, true), tf.matMul(sr, dl, true, false), tf.sum(dl, 1, true), tf.matMul(p, dy, true, false)];
+        });
+      },
+    };
+  }) as unknown as GradFn);
+  return f(rows, m, cb, vv) as tf.Tensor3D;
+}
+
+/**
  * cross = att(Q_v, K_i, V_i) + att(Q_i, K_v, V_v) of the CFI (DESIGN.md §1) with 8x8 pooled tokens, from the
  * features fv, fi [N,H,W,C] and the six 1x1 convolutions (HWIO [1,1,C,C] filters and biases). Returns
  * [N,H,W,C]. Equal to layers.ts's pooledCrossAttention on the convolved maps, up to float32 rounding.
@@ -210,6 +254,11 @@ export function pooledAttentionPair(
   return tf.tidy(() => {
     const pv = poolTokens(fv, r);
     const pi = poolTokens(fi, r);
+    if (chunkRows === 0 && tf.getKernel(ATTEND, tf.getBackend()) && attendHandles(c, r * r, c)) {
+      const a = attendDirectionFused(fv, pi, convs.qv, convs.ki, convs.vi);
+      const b = attendDirectionFused(fi, pv, convs.qi, convs.kv, convs.vv);
+      return tf.reshape(tf.add(a, b), [n, h, w, c]) as tf.Tensor4D;
+    }
     // per-sample [P, C] row blocks (split's gradient is one concat; a single sample is a plain reshape)
     const rowsOf = (f: tf.Tensor4D): tf.Tensor2D[] => {
       const r2 = tf.reshape(f, [n * h * w, c]) as tf.Tensor2D;

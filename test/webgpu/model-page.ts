@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installWebGpuKernels } from '../../src/model/webgpu/index.js';
 import { disposeParams, forwardWith, initParams } from '../../src/model/isfuse.js';
 import { variableSource } from '../../src/model/source.js';
-import { cblTrain } from '../../src/model/train-ops.js';
+import { cblTrain, pooledAttentionPair } from '../../src/model/train-ops.js';
 import { recordPrograms, startPage, values } from './page-util.js';
 
 export type Engine = 'cpu' | 'webgpu';
@@ -70,4 +70,28 @@ async function runBlock(engine: Engine, n: number, s: number, ci: number, co: nu
   return { arrays, programs: [...ran].sort() };
 }
 
-startPage({ runForward, runBlock });
+/** The CFI's pooled attention pair on fv, fi [n, s, s, c]: output and the gradients of sum(out * r). */
+async function runAttention(engine: Engine, n: number, s: number, c: number): Promise<{ arrays: Arrays; programs: string[] }> {
+  const ran = await use(engine);
+  const fv = tf.tensor4d(values(n * s * s * c, 31), [n, s, s, c]);
+  const fi = tf.tensor4d(values(n * s * s * c, 32), [n, s, s, c]);
+  const names = ['qv', 'kv', 'vv', 'qi', 'ki', 'vi'] as const;
+  const params = names.flatMap((_, j) => [
+    tf.tensor4d(values(c * c, 40 + j, -0.4, 0.4), [1, 1, c, c]),
+    tf.tensor1d(values(c, 50 + j, -0.2, 0.2)),
+  ]);
+  const r = tf.tensor4d(values(n * s * s * c, 33), [n, s, s, c]);
+  const f = (...a: tf.Tensor[]) => {
+    const convs = Object.fromEntries(names.map((name, j) => [name, { filter: a[2 + 2 * j] as tf.Tensor4D, bias: a[3 + 2 * j] as tf.Tensor1D }]));
+    return pooledAttentionPair(a[0] as tf.Tensor4D, a[1] as tf.Tensor4D, convs as Parameters<typeof pooledAttentionPair>[2]);
+  };
+  const arrays: Arrays = {};
+  const out = f(fv, fi, ...params);
+  await read(arrays, 'attention', out);
+  const grads = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), r)))([fv, fi, ...params]);
+  for (const [i, g] of grads.entries()) await read(arrays, i < 2 ? ['dfv', 'dfi'][i]! : `d${names[(i - 2) >> 1]}.${i % 2 ? 'bias' : 'filter'}`, g);
+  tf.dispose([fv, fi, r, out, ...params, ...grads]);
+  return { arrays, programs: [...ran].sort() };
+}
+
+startPage({ runForward, runBlock, runAttention });
