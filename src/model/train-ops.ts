@@ -13,9 +13,11 @@
  * {@link matMul2d}: a 2-D matmul whose gradients are untransposed 2-D matmuls.
  * {@link pooledAttentionPair}: the CFI's two pooled cross-attentions with the K/V convolutions run on the
  * 8x8-pooled tokens and the Q convolution folded into the logits (see the function comment).
+ * On webgpu, cblTrain's BatchNorm and the attention run on isfuse's kernels (src/model/webgpu/), picked by
+ * whether the active backend has them registered.
  *
  * Parity with the stock compositions (forward and gradients, cpu backend) and finite differences:
- * test/model/train-ops.test.ts.
+ * test/model/train-ops.test.ts; the webgpu paths: test/webgpu/model.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { convFilterGradient, convInputGradient } from './conv-ops.js';
