@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2d, conv2dFused, foldBatchNorm, leaky, oihwToHwio, BN_MOMENTUM, type Conv } from './layers.js';
 import { cblTrain } from './train-ops.js';
+import { ATTEND } from './webgpu/attention.js';
 
 export interface LayerSource {
   /** true: BatchNorm uses batch statistics (PyTorch `model.train()`). */
@@ -38,6 +39,8 @@ export function foldedSource(convs: ReadonlyMap<string, Conv>): LayerSource {
     training: false,
     cbl: (x, prefix, i) => conv2dFused(x, get(`${prefix}.${i}`), true),
     conv: (x, name) => conv2dFused(x, get(name), false),
+    // where the one-pass attention kernel exists (webgpu), the CFI takes it through its fused form
+    ...(tf.getKernel(ATTEND, tf.getBackend()) ? { convParams: get } : {}),
   };
 }
 

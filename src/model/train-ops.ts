@@ -256,7 +256,8 @@ export function pooledAttentionPair(
   return tf.tidy(() => {
     const pv = poolTokens(fv, r);
     const pi = poolTokens(fi, r);
-    if (chunkRows === 0 && tf.getKernel(ATTEND, tf.getBackend()) && attendHandles(c, r * r, c)) {
+    // the kernel never holds the [P, T] scores, so it needs no row chunks
+    if (tf.getKernel(ATTEND, tf.getBackend()) && attendHandles(c, r * r, c)) {
       const a = attendDirectionFused(fv, pi, convs.qv, convs.ki, convs.vi);
       const b = attendDirectionFused(fi, pv, convs.qi, convs.kv, convs.vv);
       return tf.reshape(tf.add(a, b), [n, h, w, c]) as tf.Tensor4D;

@@ -4,7 +4,7 @@
 // at 1x24x24, and Chromium drops the device during a step's minutes of queued work.)
 import * as tf from '@tensorflow/tfjs';
 import { installWebGpuKernels } from '../../src/model/webgpu/index.js';
-import { disposeParams, forwardWith, initParams } from '../../src/model/isfuse.js';
+import { disposeParams, forwardWith, infer, initParams, initStateValues, prepareInference } from '../../src/model/isfuse.js';
 import { variableSource } from '../../src/model/source.js';
 import { cblTrain, pooledAttentionPair } from '../../src/model/train-ops.js';
 import { recordPrograms, startPage, values } from './page-util.js';
@@ -40,6 +40,12 @@ async function runForward(engine: Engine, n: number, s: number): Promise<{ array
     for (const [i, g] of out.gates.entries()) await read(arrays, `gate ${i + 3} (${tag})`, g);
     tf.dispose([out.fused, ...out.gates]);
   }
+  // the inference path: folded BatchNorm, FusedConv2D, and on webgpu the one-pass attention
+  const net = prepareInference(initStateValues(7));
+  const out = infer(net, vi, ir);
+  await read(arrays, 'fused (inference)', out.fused);
+  tf.dispose([out.fused, ...out.gates]);
+  net.dispose();
   tf.dispose([vi, ir]);
   disposeParams(p);
   return { arrays, programs: [...ran].sort() };

@@ -44,11 +44,13 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
     return r;
   }
 
-  test('forward pass (1x24x24, eval and training-mode BatchNorm): fused image and gates equal the cpu backend', async () => {
+  test('forward pass (1x24x24; eval, training-mode BatchNorm, inference path): fused image and gates equal the cpu backend', async () => {
     const ref = await call('runForward', 'cpu', 1, 24);
     const got = await call('runForward', 'webgpu', 1, 24);
     assertArraysClose(got.arrays, ref.arrays, 1e-4);
-    assert.ok(got.programs.includes('isfuseConv3x3_fwd'), `isfuse's forward kernel did not run (ran: ${got.programs.join(', ')})`);
+    for (const p of ['isfuseConv3x3_fwd', 'isfuseConv3x3_fwd_leaky', 'isfuseConv3x3_fwd_bias'])
+      assert.ok(got.programs.includes(p), `${p} did not run (ran: ${got.programs.join(', ')})`);
+    assert.ok(got.programs.some((p) => p.startsWith('isfuseAttend')), 'the attention kernel did not run');
   });
 
   // 2x24x24: 1152 rows, three workgroups in each channel-sum pass; 5 -> 40: two channel groups, one partial
