@@ -36,6 +36,11 @@ export interface BenchTrainResult extends Timing {
   readonly profile?: KernelProfile[];
   /** wasm backend: size of the wasm heap at the end (bytes) */
   readonly wasmHeapBytes?: number;
+  /**
+   * webgpu backend: bytes of GPU buffers the backend holds after the steps (its buffer pool keeps what it
+   * allocated for reuse, so this is the step's peak GPU memory, give or take the pool's rounding)
+   */
+  readonly gpuBytes?: number;
   readonly machine: Record<string, unknown>;
 }
 
@@ -59,6 +64,7 @@ export async function benchTrain(o: {
   const profilePrefix = join(tmpdir(), `isfuse-train-profile-${process.pid}`);
   const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), plan: onnxPlan(o.memory, o.batch, o.crop), ...(o.profile ? { profilePrefix } : {}) }) : undefined;
   let profile: KernelProfile[] | undefined;
+  let gpuBytes: number | undefined;
   const hostVi = onnx ? (vi.dataSync() as Float32Array) : undefined;
   const hostIr = onnx ? (ir.dataSync() as Float32Array) : undefined;
   const times: number[] = [];
@@ -78,6 +84,7 @@ export async function benchTrain(o: {
       if (k >= o.warmup) times.push(ms);
       o.onStep?.(k, ms);
     }
+    gpuBytes = (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU;
     if (o.profile && onnx) {
       profile = [];
       await onnx.endProfiling();
@@ -100,6 +107,7 @@ export async function benchTrain(o: {
     ...summarise(times), tensorBytes: bytes, rssBytes: rss, ...(profile ? { profile } : {}),
     ...(onnx ? { threads: onnx.options.threads } : {}),
     ...(be.wasm?.HEAPU8 ? { wasmHeapBytes: be.wasm.HEAPU8.length } : {}),
+    ...(gpuBytes !== undefined ? { gpuBytes } : {}),
     machine: machineInfo(),
   };
 }

@@ -56,7 +56,7 @@ function trainCommand(): Command {
         process.stdout.write(
           `${backend.description}: batch ${r.batch}, ${r.crop}x${r.crop}${backend.engine === 'onnx' ? `, ${r.threads} threads` : ''}, ${r.memory}: median ${r.medianMs.toFixed(0)} ms/step ` +
             `(min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}; ${r.repeats} repeats after ${r.warmup} warm-up); ` +
-            `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(r.rssBytes / 2 ** 30).toFixed(2)} GiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n` +
+            `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(r.rssBytes / 2 ** 30).toFixed(2)} GiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}${r.gpuBytes !== undefined ? `, GPU buffers ${(r.gpuBytes / 2 ** 30).toFixed(2)} GiB` : ''}\n` +
             (r.profile ? `${formatProfile(r.profile)}\n` : ''),
         );
     });
