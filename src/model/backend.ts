@@ -2,8 +2,9 @@
  * The one place that chooses where ISFuse runs.
  *
  * Names (the `--backend` values):
- * - `auto`: the fastest available: `webgpu` when its packages are installed and a GPU adapter answers,
- *   else `onnx` (onnxruntime-node, a dependency), else `tfjs-node` when installed, else `wasm`, else `cpu`.
+ * - `auto`: the fastest available: `webgpu` when its packages are installed and a GPU adapter answers (not a
+ *   software one: SwiftShader, lavapipe), else `onnx` (onnxruntime-node, a dependency), else `tfjs-node` when
+ *   installed, else `wasm`, else `cpu`.
  * - `onnx`: onnxruntime-node on the CPU: for inference the network as an ONNX graph (model/onnx.ts), for
  *   training the whole five-pass step with its gradient as one graph (train/onnx-step.ts).
  * - `wasm`: TensorFlow.js wasm backend (XNNPACK, SIMD; one thread in Node).
@@ -71,7 +72,20 @@ async function activateTf(name: string): Promise<void> {
   if (!ok || tf.getBackend() !== name) throw usageError(`TensorFlow.js backend '${name}' failed to start`);
 }
 
-async function setupWebgpu(): Promise<string> {
+/** What the adapter says of itself, and whether it is a software (CPU) implementation. */
+export function adapterKind(adapter: unknown): { text: string; software: boolean } {
+  const a = adapter as { info?: Record<string, unknown>; isFallbackAdapter?: boolean };
+  const info = a.info ?? {};
+  const text = ['vendor', 'architecture', 'device', 'description'].map((k) => info[k]).filter((v) => typeof v === 'string' && v).join(' ');
+  const software = a.isFallbackAdapter === true || info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software/i.test(text);
+  return { text: text || 'unnamed adapter', software };
+}
+
+/**
+ * `auto`: refuse a software adapter (SwiftShader, lavapipe), which answers on machines without a GPU where a
+ * Vulkan software driver is installed, and is far slower than the CPU engines; named, it is used (and said).
+ */
+async function setupWebgpu(auto: boolean): Promise<string> {
   if (!tf.findBackendFactory('webgpu')) {
     if (isNode && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
       let webgpu: Record<string, unknown>;
@@ -94,11 +108,13 @@ async function setupWebgpu(): Promise<string> {
   const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
   const adapter = gpu ? await gpu.requestAdapter() : null;
   if (!adapter) throw usageError("backend 'webgpu': no WebGPU adapter found (no GPU, or its driver lacks what Dawn needs)");
+  const kind = adapterKind(adapter);
+  if (kind.software && auto) throw usageError(`backend 'webgpu': only a software adapter answered (${kind.text}); name --backend webgpu to use it anyway`);
   await activateTf('webgpu');
   // isfuse's own kernels: 3x3 convolutions in place of the stock ones, fused training BatchNorm (issue 6)
   const { installWebGpuKernels } = await import('./webgpu/index.js');
   installWebGpuKernels();
-  return 'TensorFlow.js webgpu (isfuse kernels)';
+  return `TensorFlow.js webgpu (isfuse kernels${kind.software ? `; software adapter: ${kind.text}` : ''})`;
 }
 
 async function setupTfjsNode(): Promise<string> {
@@ -111,7 +127,7 @@ async function setupTfjsNode(): Promise<string> {
   return 'TensorFlow.js tfjs-node (libtensorflow)';
 }
 
-async function setup(name: ConcreteBackend): Promise<{ engine: Engine; description: string }> {
+async function setup(name: ConcreteBackend, auto = false): Promise<{ engine: Engine; description: string }> {
   switch (name) {
     case 'onnx': {
       const ort = await loadOnnxRuntime();
@@ -127,7 +143,7 @@ async function setup(name: ConcreteBackend): Promise<{ engine: Engine; descripti
       await activateTf('cpu');
       return { engine: 'tfjs', description: 'TensorFlow.js cpu (plain JavaScript)' };
     case 'webgpu':
-      return { engine: 'tfjs', description: await setupWebgpu() };
+      return { engine: 'tfjs', description: await setupWebgpu(auto) };
     case 'tfjs-node':
       return { engine: 'tfjs', description: await setupTfjsNode() };
   }
@@ -154,7 +170,7 @@ export async function useBackend(name: string = 'auto'): Promise<ActiveBackend> 
     const skipped: string[] = [];
     for (const cand of AUTO_ORDER) {
       try {
-        const s = await setup(cand);
+        const s = await setup(cand, true);
         return { name: cand, ...s, tfBackend: tf.getBackend(), skipped };
       } catch (e) {
         skipped.push(`${cand}: ${(e as Error).message}`);
@@ -175,15 +191,15 @@ export async function useBackend(name: string = 'auto'): Promise<ActiveBackend> 
 /** Activates a backend that can train; 'auto' tries webgpu, onnx, wasm, cpu in that order. */
 export async function useTrainingBackend(name: string): Promise<{ engine: Engine; description: string }> {
   if (!(TRAIN_BACKENDS as readonly string[]).includes(name)) throw invalidParameter('backend', `one of ${TRAIN_BACKENDS.join(', ')}`, name);
-  const pick = async (n: string) => {
-    const b = await useBackend(n);
+  const pick = async (n: string, auto: boolean) => {
+    const b = auto ? await setup(n as ConcreteBackend, true) : await useBackend(n);
     return { engine: b.engine, description: b.engine === 'onnx' ? `${b.description}, training step with a hand-written backward pass` : b.description };
   };
-  if (name !== 'auto') return pick(name);
+  if (name !== 'auto') return pick(name, false);
   const errors: string[] = [];
   for (const cand of ['webgpu', 'onnx', 'wasm', 'cpu']) {
     try {
-      return await pick(cand);
+      return await pick(cand, true);
     } catch (e) {
       errors.push(`${cand}: ${(e as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { BACKEND_NAMES, useBackend } from '../../src/model/backend.js';
+import { adapterKind, BACKEND_NAMES, useBackend } from '../../src/model/backend.js';
 import { IsfuseError } from '../../src/core/errors.js';
 
 test('unknown backend name: usage error listing the valid names', async () => {
@@ -29,4 +29,13 @@ test('optional backends that are not installed fail with a message naming the pa
   // neither `webgpu` nor @tensorflow/tfjs-node is a dependency of isfuse
   await assert.rejects(useBackend('webgpu'), /webgpu.*(npm install webgpu|tfjs-backend-webgpu|no WebGPU adapter)/);
   await assert.rejects(useBackend('tfjs-node'), /needs the package @tensorflow\/tfjs-node/);
+});
+
+test("adapterKind: software WebGPU adapters (which 'auto' passes over) are told from GPUs", () => {
+  assert.equal(adapterKind({ info: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' } }).software, true);
+  assert.equal(adapterKind({ info: { vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' } }).software, true);
+  assert.equal(adapterKind({ isFallbackAdapter: true, info: {} }).software, true);
+  const gpu = adapterKind({ info: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' } });
+  assert.deepEqual(gpu, { text: 'nvidia hopper NVIDIA H100 80GB HBM3', software: false });
+  assert.equal(adapterKind({}).text, 'unnamed adapter');
 });
