@@ -43,7 +43,7 @@ export function conv2d(x: tf.Tensor4D, c: Conv): tf.Tensor4D {
 
 /**
  * {@link conv2d} (then LeakyReLU when `leakyRelu`) as one FusedConv2D op, for inference (no gradient is
- * taken through it): one pass on webgpu (src/model/webgpu/conv3x3.ts) and fused on wasm.
+ * taken through it): one pass on webgpu (src/model/webgpu/conv3x3.ts).
  */
 export function conv2dFused(x: tf.Tensor4D, c: Conv, leakyRelu: boolean): tf.Tensor4D {
   return tf.fused.conv2d({ x, filter: c.filter, bias: c.bias, strides: 1, pad: 'same', ...(leakyRelu ? { activation: 'leakyrelu', leakyreluAlpha: LEAKY_SLOPE } : {}) });
