@@ -17,6 +17,9 @@ export function chromiumPath(): string | undefined {
 
 export const SKIP_REASON = 'no Chromium (install Debian chromium, or set CHROMIUM_PATH) for the WebGPU kernel tests';
 
+/** Chromium started but offers no WebGPU adapter (an environment without SwiftShader or GPU): tests skip. */
+export class NoWebGpuAdapter extends Error {}
+
 /** Flags that give headless Chromium WebGPU, keep it off the network and let long GPU work finish. */
 const FLAGS = [
   '--no-sandbox',
@@ -29,6 +32,20 @@ const FLAGS = [
   '--disable-quic',
   '--no-first-run',
 ];
+
+/**
+ * Opens `entry` for a test suite: the page, or the reason to skip (no Chromium, no WebGPU adapter in it).
+ * Other failures throw.
+ */
+export async function openForTests(entry: string): Promise<WebGpuPage | string> {
+  if (!chromiumPath()) return SKIP_REASON;
+  try {
+    return await openWebGpuPage(entry);
+  } catch (e) {
+    if (e instanceof NoWebGpuAdapter) return e.message;
+    throw e;
+  }
+}
 
 export interface WebGpuPage {
   readonly page: Page;
@@ -67,9 +84,17 @@ export async function openWebGpuPage(entry: string, adapter: keyof typeof ADAPTE
       if (m.type() === 'error' || m.type() === 'warning') console.push(m.text());
     });
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => (window as { pageReady?: boolean }).pageReady === true || !!(window as { pageError?: string }).pageError, undefined, { timeout: 60_000 });
-    const pageError = await page.evaluate(() => (window as { pageError?: string }).pageError);
-    if (pageError || errors.length) throw new Error(`WebGPU test page failed: ${pageError ?? errors.join('; ')}`);
+    type Status = { pageReady?: boolean; pageError?: string; pageNoAdapter?: string };
+    await page.waitForFunction(() => {
+      const w = window as Status;
+      return w.pageReady === true || !!w.pageError || !!w.pageNoAdapter;
+    }, undefined, { timeout: 60_000 });
+    const status = await page.evaluate(() => {
+      const w = window as Status;
+      return { error: w.pageError, noAdapter: w.pageNoAdapter };
+    });
+    if (status.noAdapter) throw new NoWebGpuAdapter(`${status.noAdapter}: the WebGPU tests skip`);
+    if (status.error || errors.length) throw new Error(`WebGPU test page failed: ${status.error ?? errors.join('; ')}`);
     const b = browser;
     return {
       page,

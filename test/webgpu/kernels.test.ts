@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { chromiumPath, openWebGpuPage, SKIP_REASON, type WebGpuPage } from './browser.js';
+import { chromiumPath, openForTests, SKIP_REASON, type WebGpuPage } from './browser.js';
 import type { ConvCase, ConvResult } from './conv-page.js';
 
 const ENTRY = fileURLToPath(new URL('./conv-page.ts', import.meta.url));
@@ -13,8 +13,11 @@ const OURS = ['isfuseConv3x3_dw', 'isfuseConv3x3_dwsum', 'isfuseConv3x3_dx', 'is
 
 describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { skip: chromiumPath() ? false : SKIP_REASON }, () => {
   let wg: WebGpuPage;
+  let skip: string | undefined;
   before(async () => {
-    wg = await openWebGpuPage(ENTRY);
+    const r = await openForTests(ENTRY);
+    if (typeof r === 'string') skip = r;
+    else wg = r;
   });
   after(async () => {
     await wg?.close();
@@ -42,7 +45,8 @@ describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { sk
     ['more pixel tiles than filter-gradient workgroups (4x72x72: 324 tiles)', { n: 4, h: 72, w: 72, ci: 8, co: 8, k: 3, stride: 1, pad: 'same' }, 1e-5],
   ];
   for (const [name, c, tol] of handled) {
-    test(`${name}: equal to the cpu backend, through isfuse's kernels`, async () => {
+    test(`${name}: equal to the cpu backend, through isfuse's kernels`, async (t) => {
+      if (skip) return t.skip(skip);
       const r = await run(c);
       assertClose(r, tol);
       for (const p of OURS) assert.ok(r.programs.includes(p), `program ${p} did not run (ran: ${r.programs.join(', ')})`);
@@ -55,14 +59,16 @@ describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { sk
     ["3x3 'valid'", { n: 1, h: 9, w: 8, ci: 3, co: 5, k: 3, stride: 1, pad: 'valid' }],
   ];
   for (const [name, c] of fallbacks) {
-    test(`${name}: left to the stock webgpu kernels, still equal to the cpu backend`, async () => {
+    test(`${name}: left to the stock webgpu kernels, still equal to the cpu backend`, async (t) => {
+      if (skip) return t.skip(skip);
       const r = await run(c);
       assertClose(r, 1e-5);
       assert.deepEqual(r.programs.filter((p) => OURS.includes(p)), [], 'an isfuse kernel ran on a case it does not handle');
     });
   }
 
-  test('control: with the stock kernels put back, none of isfuse runs (and the harness sees the difference)', async () => {
+  test('control: with the stock kernels put back, none of isfuse runs (and the harness sees the difference)', async (t) => {
+    if (skip) return t.skip(skip);
     const r = await run({ ...handled[0]![1], stock: true });
     assertClose(r, 1e-5);
     assert.deepEqual(r.programs.filter((p) => OURS.includes(p)), []);

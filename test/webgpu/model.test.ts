@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { chromiumPath, openWebGpuPage, SKIP_REASON, type WebGpuPage } from './browser.js';
+import { chromiumPath, openForTests, SKIP_REASON, type WebGpuPage } from './browser.js';
 import type { Arrays, Engine } from './model-page.js';
 
 const ENTRY = fileURLToPath(new URL('./model-page.ts', import.meta.url));
@@ -28,8 +28,11 @@ function assertArraysClose(got: Arrays, ref: Arrays, tol: number): void {
 
 describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)', { skip: chromiumPath() ? false : SKIP_REASON }, () => {
   let wg: WebGpuPage;
+  let skip: string | undefined;
   before(async () => {
-    wg = await openWebGpuPage(ENTRY);
+    const r = await openForTests(ENTRY);
+    if (typeof r === 'string') skip = r;
+    else wg = r;
   });
   after(async () => {
     await wg?.close();
@@ -44,7 +47,8 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
     return r;
   }
 
-  test('forward pass (1x24x24; eval, training-mode BatchNorm, inference path): fused image and gates equal the cpu backend', async () => {
+  test('forward pass (1x24x24; eval, training-mode BatchNorm, inference path): fused image and gates equal the cpu backend', async (t) => {
+    if (skip) return t.skip(skip);
     const ref = await call('runForward', 'cpu', 1, 24);
     const got = await call('runForward', 'webgpu', 1, 24);
     assertArraysClose(got.arrays, ref.arrays, 1e-4);
@@ -55,7 +59,8 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
 
   // 2x24x24: 1152 rows, three workgroups in each channel-sum pass; 5 -> 40: two channel groups, one partial
   for (const [n, side, ci, co] of [[2, 24, 32, 32], [1, 20, 5, 40]] as const) {
-    test(`training block (${n}x${side}x${side}, ${ci} -> ${co}): output, batch statistics and all five gradients equal the cpu backend`, async () => {
+    test(`training block (${n}x${side}x${side}, ${ci} -> ${co}): output, batch statistics and all five gradients equal the cpu backend`, async (t) => {
+      if (skip) return t.skip(skip);
       const ref = await call('runBlock', 'cpu', n, side, ci, co);
       const got = await call('runBlock', 'webgpu', n, side, ci, co);
       assertArraysClose(got.arrays, ref.arrays, 1e-4);
@@ -64,7 +69,8 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
     });
   }
 
-  test('pooled attention pair (2x16x16, 32 channels, 8x8 tokens): output and gradients (features, six 1x1 convs) equal the cpu backend', async () => {
+  test('pooled attention pair (2x16x16, 32 channels, 8x8 tokens): output and gradients (features, six 1x1 convs) equal the cpu backend', async (t) => {
+    if (skip) return t.skip(skip);
     const ref = await call('runAttention', 'cpu', 2, 16, 32);
     const got = await call('runAttention', 'webgpu', 2, 16, 32);
     // the key biases' gradients are 0 in exact arithmetic (rounding noise on both sides): compared at the

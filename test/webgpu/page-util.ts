@@ -36,13 +36,22 @@ export function recordPrograms(): Set<string> {
   return programs;
 }
 
-/** Exposes `fns` on window and starts the webgpu backend; browser.ts waits for `pageReady` or `pageError`. */
+/**
+ * Exposes `fns` on window and starts the webgpu backend; browser.ts waits for `pageReady`, `pageError` or
+ * `pageNoAdapter` (this Chromium offers no WebGPU adapter: the environment, not the code under test).
+ */
 export function startPage(fns: Record<string, unknown>): void {
   const win = window as unknown as Record<string, unknown>;
   Object.assign(win, fns);
-  tf.setBackend('webgpu')
-    .then(async (ok) => {
-      if (!ok) throw new Error('the webgpu backend did not start (no adapter?)');
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  (gpu ? gpu.requestAdapter() : Promise.resolve(null))
+    .then(async (adapter) => {
+      if (!adapter) {
+        win.pageNoAdapter = gpu ? 'Chromium found no WebGPU adapter' : 'Chromium has no navigator.gpu';
+        return;
+      }
+      const ok = await tf.setBackend('webgpu');
+      if (!ok) throw new Error('the webgpu backend did not start');
       await tf.ready();
       recordPrograms();
       win.pageReady = true;
