@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -45,6 +46,26 @@ export async function openForTests(entry: string): Promise<WebGpuPage | string> 
     if (e instanceof NoWebGpuAdapter) return e.message;
     throw e;
   }
+}
+
+/** A suite's page: `wg` once opened, or `skip` with the reason. */
+export interface SuitePage {
+  wg?: WebGpuPage;
+  skip?: string;
+}
+
+/** Inside a describe: opens `entry` before the suite's tests (or records why they skip) and closes it after. */
+export function suitePage(entry: string): SuitePage {
+  const s: SuitePage = {};
+  before(async () => {
+    const r = await openForTests(entry);
+    if (typeof r === 'string') s.skip = r;
+    else s.wg = r;
+  });
+  after(async () => {
+    await s.wg?.close();
+  });
+  return s;
 }
 
 export interface WebGpuPage {

@@ -2,30 +2,21 @@
 // forward (plain and fused with bias / LeakyReLU), both gradient kernels, the registered Conv2D gradient and
 // the training code's gradient helpers, run in headless Chromium on its software WebGPU adapter
 // (test/webgpu/browser.ts). Skipped, saying so, where no Chromium is installed.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { chromiumPath, openForTests, SKIP_REASON, type WebGpuPage } from './browser.js';
+import { chromiumPath, SKIP_REASON, suitePage } from './browser.js';
 import type { ConvCase, ConvResult } from './conv-page.js';
 
 const ENTRY = fileURLToPath(new URL('./conv-page.ts', import.meta.url));
 const OURS = ['isfuseConv3x3_dw', 'isfuseConv3x3_dwsum', 'isfuseConv3x3_dx', 'isfuseConv3x3_fwd', 'isfuseConv3x3_fwd_bias', 'isfuseConv3x3_fwd_leaky'];
 
 describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { skip: chromiumPath() ? false : SKIP_REASON }, () => {
-  let wg: WebGpuPage;
-  let skip: string | undefined;
-  before(async () => {
-    const r = await openForTests(ENTRY);
-    if (typeof r === 'string') skip = r;
-    else wg = r;
-  });
-  after(async () => {
-    await wg?.close();
-  });
+  const s = suitePage(ENTRY);
 
   async function run(c: ConvCase): Promise<ConvResult> {
-    const r = await wg.page.evaluate((cc) => (window as unknown as { runConvCase(c: ConvCase): Promise<ConvResult> }).runConvCase(cc), c);
-    assert.deepEqual(wg.takeConsoleErrors(), [], 'the page reported errors');
+    const r = await s.wg!.page.evaluate((cc) => (window as unknown as { runConvCase(c: ConvCase): Promise<ConvResult> }).runConvCase(cc), c);
+    assert.deepEqual(s.wg!.takeConsoleErrors(), [], 'the page reported errors');
     return r;
   }
 
@@ -46,7 +37,7 @@ describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { sk
   ];
   for (const [name, c, tol] of handled) {
     test(`${name}: equal to the cpu backend, through isfuse's kernels`, async (t) => {
-      if (skip) return t.skip(skip);
+      if (s.skip) return t.skip(s.skip);
       const r = await run(c);
       assertClose(r, tol);
       for (const p of OURS) assert.ok(r.programs.includes(p), `program ${p} did not run (ran: ${r.programs.join(', ')})`);
@@ -60,7 +51,7 @@ describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { sk
   ];
   for (const [name, c] of fallbacks) {
     test(`${name}: left to the stock webgpu kernels, still equal to the cpu backend`, async (t) => {
-      if (skip) return t.skip(skip);
+      if (s.skip) return t.skip(s.skip);
       const r = await run(c);
       assertClose(r, 1e-5);
       assert.deepEqual(r.programs.filter((p) => OURS.includes(p)), [], 'an isfuse kernel ran on a case it does not handle');
@@ -68,7 +59,7 @@ describe('webgpu 3x3 convolution kernels (headless Chromium, SwiftShader)', { sk
   }
 
   test('control: with the stock kernels put back, none of isfuse runs (and the harness sees the difference)', async (t) => {
-    if (skip) return t.skip(skip);
+    if (s.skip) return t.skip(s.skip);
     const r = await run({ ...handled[0]![1], stock: true });
     assertClose(r, 1e-5);
     assert.deepEqual(r.programs.filter((p) => OURS.includes(p)), []);

@@ -2,10 +2,10 @@
 // BatchNorm + LeakyReLU with its hand-written gradient, whose convolution gradients go to isfuse's webgpu
 // kernels) on webgpu against the cpu backend, in headless Chromium on its software WebGPU adapter.
 // Skipped, saying so, where no Chromium is installed.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { chromiumPath, openForTests, SKIP_REASON, type WebGpuPage } from './browser.js';
+import { chromiumPath, SKIP_REASON, suitePage } from './browser.js';
 import type { Arrays, Engine } from './model-page.js';
 
 const ENTRY = fileURLToPath(new URL('./model-page.ts', import.meta.url));
@@ -27,28 +27,19 @@ function assertArraysClose(got: Arrays, ref: Arrays, tol: number): void {
 }
 
 describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)', { skip: chromiumPath() ? false : SKIP_REASON }, () => {
-  let wg: WebGpuPage;
-  let skip: string | undefined;
-  before(async () => {
-    const r = await openForTests(ENTRY);
-    if (typeof r === 'string') skip = r;
-    else wg = r;
-  });
-  after(async () => {
-    await wg?.close();
-  });
+  const s = suitePage(ENTRY);
 
   async function call(fn: 'runForward' | 'runBlock' | 'runAttention', engine: Engine, ...args: number[]): Promise<Result> {
-    const r = await wg.page.evaluate(
+    const r = await s.wg!.page.evaluate(
       ([f, e, a]) => (window as unknown as Record<string, (...x: unknown[]) => Promise<Result>>)[f]!(e, ...a),
       [fn, engine, args] as const,
     );
-    assert.deepEqual(wg.takeConsoleErrors(), [], 'the page reported errors');
+    assert.deepEqual(s.wg!.takeConsoleErrors(), [], 'the page reported errors');
     return r;
   }
 
   test('forward pass (1x24x24; eval, training-mode BatchNorm, inference path): fused image and gates equal the cpu backend', async (t) => {
-    if (skip) return t.skip(skip);
+    if (s.skip) return t.skip(s.skip);
     const ref = await call('runForward', 'cpu', 1, 24);
     const got = await call('runForward', 'webgpu', 1, 24);
     assertArraysClose(got.arrays, ref.arrays, 1e-4);
@@ -60,7 +51,7 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
   // 2x24x24: 1152 rows, three workgroups in each channel-sum pass; 5 -> 40: two channel groups, one partial
   for (const [n, side, ci, co] of [[2, 24, 32, 32], [1, 20, 5, 40]] as const) {
     test(`training block (${n}x${side}x${side}, ${ci} -> ${co}): output, batch statistics and all five gradients equal the cpu backend`, async (t) => {
-      if (skip) return t.skip(skip);
+      if (s.skip) return t.skip(s.skip);
       const ref = await call('runBlock', 'cpu', n, side, ci, co);
       const got = await call('runBlock', 'webgpu', n, side, ci, co);
       assertArraysClose(got.arrays, ref.arrays, 1e-4);
@@ -70,7 +61,7 @@ describe('ISFuse on webgpu with isfuse kernels (headless Chromium, SwiftShader)'
   }
 
   test('pooled attention pair (2x16x16, 32 channels, 8x8 tokens): output and gradients (features, six 1x1 convs) equal the cpu backend', async (t) => {
-    if (skip) return t.skip(skip);
+    if (s.skip) return t.skip(s.skip);
     const ref = await call('runAttention', 'cpu', 2, 16, 32);
     const got = await call('runAttention', 'webgpu', 2, 16, 32);
     // the key biases' gradients are 0 in exact arithmetic (rounding noise on both sides): compared at the
