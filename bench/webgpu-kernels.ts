@@ -2,13 +2,13 @@
  * isfuse's WebGPU 3x3 convolution kernels (src/model/webgpu/conv3x3.ts) against TensorFlow.js's stock webgpu
  * kernels, side by side on the same adapter in one headless Chromium: median ms per call and the ratio.
  *
- *   npx tsx bench/webgpu-kernels.ts [--size NxSxC] [--calls K] [--runs R] [--gpu] [--json]
+ *   npx tsx bench/webgpu-kernels.ts [--size NxSxC] [--calls K] [--runs R] [--ops a,b] [--gpu] [--json]
  *
  * --size: batch x side x channels (default 1x64x32: the software adapter is slow; a real GPU wants
  * 16x256x32). Ops: forward, dx, dw (one convolution kernel each), block (the training block, forward and
  * backward, with isfuse's convolutions either way: fused BatchNorm against the stock composition), attention
  * (the CFI's pooled attention pair, forward and backward: the one-pass kernel against the stock composition).
- * --calls: calls per timed batch (default 5). --runs: timed batches after a warm-up (default 5).
+ * --ops: which of them (default all). --calls: calls per timed batch (default 5). --runs: timed batches after a warm-up (default 5).
  * Runs on Chromium's software adapter, SwiftShader (a CPU implementation: the times say how each kernel
  * fares on a CPU, not on a GPU), or with --gpu on the GPU that Chromium's Vulkan driver offers.
  */
@@ -33,7 +33,10 @@ const call = (op: KernelOp, ours: boolean): Promise<Timed> =>
 const adapter = await wg.page.evaluate(() => (window as unknown as { adapterInfo(): Promise<string> }).adapterInfo());
 const rows = [];
 try {
-  for (const op of ['forward', 'dx', 'dw', 'block', 'attention'] as const) {
+  const all: KernelOp[] = ['forward', 'dx', 'dw', 'block', 'attention'];
+  const ops = arg('ops', all.join(',')).split(',') as KernelOp[];
+  if (ops.some((o) => !all.includes(o))) throw new Error(`--ops: any of ${all.join(', ')}`);
+  for (const op of ops) {
     // alternate stock and isfuse so that machine noise falls on both
     const stock: number[] = [], ours: number[] = [];
     for (let r = 0; r < 2; r++) {

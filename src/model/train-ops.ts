@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import { convFilterGradient, convInputGradient } from './conv-ops.js';
 import { adaptiveAvgPoolTokens, BN_EPS, LEAKY_SLOPE, type Conv } from './layers.js';
 import { BN_LEAKY, BN_LEAKY_GRAD, BN_LEAKY_GRAD_SUMS, BN_STATS } from './webgpu/batchnorm.js';
-import { ATTEND, attendHandles } from './webgpu/attention.js';
+import { ATTEND, ATTEND_GRAD, ATTEND_PROBS, attendHandles } from './webgpu/attention.js';
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -213,9 +213,9 @@ function attentionOperands(pk: tf.Tensor3D, q: Conv, k: Conv, v: Conv): { mT: tf
 
 /**
  * {@link attendDirection} for all samples at once through the one-pass attention kernel (webgpu,
- * src/model/webgpu/attention.ts): fq [N, H, W, Cin] -> [N, H*W, C]. Gradient: the probabilities recomputed
- * with stock ops, then batched products (dV = p^T dy, dL = p (dp - rowsum(dp p)) with dp = dy V^T,
- * drows = dL M^T, dM = rows^T dL, dc = colsum dL).
+ * src/model/webgpu/attention.ts): fq [N, H, W, Cin] -> [N, H*W, C]. Gradient: the probabilities p and the
+ * logits' gradient dL = p (dp - rowsum(dp p)), dp = dy V^T, from two more kernels, then batched products
+ * (dV = p^T dy, drows = dL M^T, dM = rows^T dL, dc = colsum dL).
  */
 function attendDirectionFused(fq: tf.Tensor4D, pk: tf.Tensor3D, q: Conv, k: Conv, v: Conv): tf.Tensor3D {
   const [n, h, w, cin] = fq.shape;
@@ -232,9 +232,8 @@ function attendDirectionFused(fq: tf.Tensor4D, pk: tf.Tensor3D, q: Conv, k: Conv
       gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
         const [sr, sm, sc, sv] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         return tf.tidy(() => {
-          const p = tf.softmax(tf.add(tf.matMul(sr, sm), sc)); // [N, P, T]
-          const dp = tf.matMul(dy, sv, false, true);
-          const dl = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
+          const p = tf.engine().runKernel(ATTEND_PROBS, { rows: sr, m: sm, c: sc }) as tf.Tensor3D; // [N, P, T]
+          const dl = tf.engine().runKernel(ATTEND_GRAD, { rows: sr, m: sm, c: sc, v: sv, dy }) as tf.Tensor3D;
           return [tf.matMul(dl, sm, false, true), tf.matMul(sr, dl, true, false), tf.sum(dl, 1, true), tf.matMul(p, dy, true, false)];
         });
       },
