@@ -233,7 +233,7 @@ function attendDirectionFused(fq: tf.Tensor4D, pk: tf.Tensor3D, q: Conv, k: Conv
         const [sr, sm, sc, sv] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
         return tf.tidy(() => {
           const p = tf.engine().runKernel(ATTEND_PROBS, { rows: sr, m: sm, c: sc }) as tf.Tensor3D; // [N, P, T]
-          const dl = tf.engine().runKernel(ATTEND_GRAD, { rows: sr, m: sm, c: sc, v: sv, dy }) as tf.Tensor3D;
+          const dl = tf.engine().runKernel(ATTEND_GRAD, { p, v: sv, dy }) as tf.Tensor3D;
           return [tf.matMul(dl, sm, false, true), tf.matMul(sr, dl, true, false), tf.sum(dl, 1, true), tf.matMul(p, dy, true, false)];
         });
       },
