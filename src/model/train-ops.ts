@@ -74,30 +74,30 @@ export function cblTrain(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D,
     const z = tf.conv2d(xi, w, 1, 'same');
     const m = z.shape[0] * z.shape[1] * z.shape[2];
     const fused = !!tf.getKernel(BN_STATS, tf.getBackend());
-    const [mu, va, stats] = tf.tidy(() => {
+    // fused: the statistics as one [2, C] tensor (mean, variance), which the fused kernels take
+    const [mu, va, stats] = tf.tidy((): [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D?] => {
       if (fused) {
-        const st = tf.engine().runKernel(BN_STATS, { z }) as tf.Tensor2D; // [2, C]: mean, variance
+        const st = tf.engine().runKernel(BN_STATS, { z }) as tf.Tensor2D;
         const [mu, va] = tf.unstack(st) as [tf.Tensor1D, tf.Tensor1D];
         return [mu, va, st];
       }
       const mu = tf.div(channelSum(z), m) as tf.Tensor1D;
-      const va = tf.div(channelSum(tf.squaredDifference(z, mu)), m) as tf.Tensor1D;
-      return [mu, va, tf.stack([mu, va]) as tf.Tensor2D];
+      return [mu, tf.div(channelSum(tf.squaredDifference(z, mu)), m) as tf.Tensor1D];
     });
-    const y = fused
+    const y = stats
       ? (tf.engine().runKernel(BN_LEAKY, { z, stats, gamma: g, beta: be }, { eps, slope: LEAKY_SLOPE }) as tf.Tensor4D)
       : tf.tidy(() => tf.prelu(tf.batchNorm(z, mu, va, be, g, eps) as tf.Tensor4D, tf.fill([z.shape[3]], LEAKY_SLOPE) as unknown as tf.Tensor4D) as tf.Tensor4D);
     mean = tf.keep(tf.add(mu, b) as tf.Tensor1D);
     variance = tf.keep(va.clone());
-    save([xi, w, z, y, mu, va, g, stats]);
+    save(stats ? [xi, w, z, y, mu, va, g, stats] : [xi, w, z, y, mu, va, g]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const [sx, sw, sz, sy, smu, sva, sg, sst] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
+        const [sx, sw, sz, sy, smu, sva, sg, sst] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D?];
         const dz = tf.tidy(() => {
           const istd = tf.rsqrt(tf.add(sva, eps)) as tf.Tensor1D;
           const a = tf.mul(sg, istd) as tf.Tensor1D;
-          if (fused) {
+          if (sst) {
             const sums = tf.engine().runKernel(BN_LEAKY_GRAD_SUMS, { dy, y: sy, z: sz, stats: sst }, { slope: LEAKY_SLOPE }) as tf.Tensor2D;
             const [sdv, sdvzc] = tf.unstack(sums) as [tf.Tensor1D, tf.Tensor1D]; // sum dv, sum dv (z - mean)
             const dgamma = tf.mul(istd, sdvzc) as tf.Tensor1D;
