@@ -58,13 +58,16 @@ interface ConvAttrs {
 
 const isOne = (v: number | number[] | undefined): boolean => v === undefined || (Array.isArray(v) ? v.every((x) => x === 1) : v === 1);
 
-/** Whether attrs describe a stride-1, dilation-1, NHWC convolution with one pixel of zero padding on every side. */
+/** The stride-1 convolutions these kernels take: 3x3 with one pixel of zero padding [top, bottom, left, right]. */
+const takes = (kh: number, kw: number, padding: readonly number[]): boolean => kh === 3 && kw === 3 && padding.length === 4 && padding.every((v) => v === 1);
+
+/** Whether kernel attrs describe such a convolution (NHWC, stride 1, dilation 1). */
 function handled(attrs: ConvAttrs, kh: number, kw: number): boolean {
-  if (kh !== 3 || kw !== 3) return false;
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !isOne(attrs.strides) || !isOne(attrs.dilations)) return false;
   const p = attrs.pad;
-  if (p === 'same' || p === 1) return true;
-  return Array.isArray(p) && p.length === 4 && p[1]![0] === 1 && p[1]![1] === 1 && p[2]![0] === 1 && p[2]![1] === 1;
+  // 'same' on a 3x3 kernel is one pixel each side (other sizes fail `takes` on kh, kw)
+  const padding = p === 'same' || p === 1 ? [1, 1, 1, 1] : Array.isArray(p) && p.length === 4 ? [p[1]![0]!, p[1]![1]!, p[2]![0]!, p[2]![1]!] : [];
+  return takes(kh, kw, padding);
 }
 
 /**
@@ -348,7 +351,7 @@ export function installWebGpuConvKernels(): void {
     tf.unregisterKernel(name, 'webgpu');
     tf.registerKernel({ ...stock, kernelFunc: make(stock.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc });
   }
-  setNativeConvGradients('webgpu', (kh, kw, pad) => kh === 3 && kw === 3 && pad.every((v) => v === 1));
+  setNativeConvGradients('webgpu', takes);
 }
 
 /** Puts the stock webgpu kernels back (tests compare the two). */
