@@ -12,6 +12,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inputError } from '../core/errors.js';
+import { allInOrder } from '../core/promises.js';
 import type { RasterImage } from '../core/image.js';
 import { rgbToYCrCb, luminance } from '../io/color.js';
 import { decodeImage } from '../io/decode.js';
@@ -84,7 +85,7 @@ export function lumaPlane(img: RasterImage): Float32Array {
 
 /** Decodes one pair. Error (input) when the two images differ in size. */
 export async function loadPair(p: PairFiles): Promise<PairImages> {
-  const [vi, ir] = await Promise.all([decodeImage(p.vi), decodeImage(p.ir)]);
+  const [vi, ir] = await allInOrder([decodeImage(p.vi), decodeImage(p.ir)]);
   if (vi.width !== ir.width || vi.height !== ir.height) {
     throw inputError(`pair '${p.stem}': ${p.vi} is ${vi.width}x${vi.height} but ${p.ir} is ${ir.width}x${ir.height}`);
   }

@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { inputError, invalidParameter, usageError } from '../core/errors.js';
 import { type Plane, type RasterImage, sizeOf } from '../core/image.js';
+import { allInOrder } from '../core/promises.js';
 import { rgbToYCrCb, yCrCbToRgb } from '../io/color.js';
 import { decodeImage } from '../io/decode.js';
 import { defaultMethod, getMethod } from './registry.js';
@@ -73,7 +74,7 @@ export async function fuse(ir: Input, vis: Input, options: FuseOptions = {}): Pr
   const dopts = { maxPixels: options.maxPixels, onWarning: warn };
   const irName = typeof ir === 'string' ? ir : 'ir image';
   const visName = typeof vis === 'string' ? vis : 'visible image';
-  let [irImg, visImg] = await Promise.all([
+  let [irImg, visImg] = await allInOrder([
     typeof ir === 'string' ? decodeImage(ir, dopts) : checkRaster(ir, irName),
     typeof vis === 'string' ? decodeImage(vis, dopts) : checkRaster(vis, visName),
   ]);
