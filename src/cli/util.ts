@@ -1,6 +1,7 @@
 /** Small helpers shared by the CLI commands: progress bars, warnings, option parsing. */
 import cliProgress from 'cli-progress';
 import { invalidParameter } from '../core/errors.js';
+import { MIN_MASK_SIZE } from '../train/masks.js';
 
 /** Prints a non-fatal note on stderr. */
 export function warn(message: string): void {
@@ -53,6 +54,13 @@ export function parsePositiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw invalidParameter(name, 'a positive integer', value);
     return n;
   };
+}
+
+/** `--crop` of train and bench train: the hole masks need a side of at least 17 (train/masks.ts). */
+export function parseCropSide(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_MASK_SIZE) throw invalidParameter('--crop', `an integer of at least ${MIN_MASK_SIZE} (the hole masks need it)`, value);
+  return n;
 }
 
 /** Parses `key=value` method options; numbers and booleans are converted. */

@@ -54,6 +54,16 @@ test('methods lists the registry; unknown method is a usage error listing valid 
   assert.match(bad.err, /Unknown method 'nope'\. Valid methods: average, max, lp, dwt, gff/);
 });
 
+test('train and bench train: a crop too small for the hole masks is a usage error (exit 2), before any work', () => {
+  for (const cmd of [['bench', 'train'], ['train', '--data', dir, '--out', join(dir, 'run-small-crop')]]) {
+    const r = isfuse(...cmd, '--crop', '16');
+    assert.equal(r.code, 2, `${cmd.join(' ')}: ${r.err}`);
+    assert.match(r.err, /at least 17 .*for --crop but received .16./);
+    assert.doesNotMatch(r.err, /internal error/);
+  }
+  assert.ok(!existsSync(join(dir, 'run-small-crop')));
+});
+
 test('bad input exits 2 naming the file and the problem, leaving no output', async () => {
   const out = join(dir, 'bad.png');
   let r = isfuse('fuse', join(dir, 'missing.png'), visPath, '-o', out);

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { invalidParameter } from '../../core/errors.js';
 import { BACKEND_NAMES, TRAIN_BACKENDS } from '../../model/backend-names.js';
 import type { GradientMode } from '../../train/step.js';
-import { parsePositiveInt } from '../util.js';
+import { parseCropSide, parsePositiveInt } from '../util.js';
 
 function parseSize(v: string): [number, number] {
   const m = /^(\d+)x(\d+)$/i.exec(v.trim());
@@ -37,7 +37,7 @@ function trainCommand(): Command {
   return new Command('train')
     .summary('median ms per five-pass training step')
     .option('--batch <b>', 'batch size', parsePositiveInt('--batch'), 8)
-    .option('--crop <s>', 'crop side', parsePositiveInt('--crop'), 128)
+    .option('--crop <s>', 'crop side (at least 17)', parseCropSide, 128)
     .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
     .option('--warmup <n>', 'warm-up steps', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 1)
     .option('--repeats <n>', 'timed steps', parsePositiveInt('--repeats'), 3)

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { invalidParameter, usageError } from '../../core/errors.js';
 import { TRAIN_BACKENDS } from '../../model/backend-names.js';
-import { parsePositiveInt, progressBar, warn } from '../util.js';
+import { parseCropSide, parsePositiveInt, progressBar, warn } from '../util.js';
 
 interface TrainCliOptions {
   data: string;
@@ -52,7 +52,7 @@ export function trainCommand(): Command {
     .option('--steps <n>', 'number of steps', parsePositiveInt('--steps'))
     .option('--epochs <n>', 'number of epochs (default 1 when --steps is not given)', parsePositiveInt('--epochs'))
     .option('--batch <b>', 'batch size', parsePositiveInt('--batch'), 8)
-    .option('--crop <s>', 'square crop side (at least 17)', parsePositiveInt('--crop'), 128)
+    .option('--crop <s>', 'square crop side (at least 17)', parseCropSide, 128)
     .option('--lr <lr>', 'Adam learning rate', (v: string) => {
       const x = Number(v);
       if (!(x > 0) || !Number.isFinite(x)) throw invalidParameter('--lr', 'a positive number', v);
