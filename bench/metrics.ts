@@ -28,7 +28,8 @@ import { plane64 } from '../src/core/image.js';
 import { loadMmif } from '../src/metrics/load.js';
 import { mmifMetrics } from '../src/metrics/mmif/index.js';
 import type { MmifInputs, Plane64, VifbInputs } from '../src/metrics/types.js';
-import { loadVifb, vifbInputs, vifbMetrics } from '../src/metrics/vifb/index.js';
+import { loadVifb } from '../src/metrics/load.js';
+import { vifbInputs, vifbMetrics } from '../src/metrics/vifb/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -16,7 +16,8 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { plane64 } from '../src/core/image.js';
 import type { Plane64, VifbInputs } from '../src/metrics/types.js';
-import { loadVifb, vifbInputs, vifbMetrics } from '../src/metrics/vifb/index.js';
+import { loadVifb } from '../src/metrics/load.js';
+import { vifbInputs, vifbMetrics } from '../src/metrics/vifb/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

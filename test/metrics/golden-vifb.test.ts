@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { plane64 } from '../../src/core/image.js';
 import type { Plane64 } from '../../src/metrics/types.js';
-import { loadVifb, vifbInputs, vifbMetrics } from '../../src/metrics/vifb/index.js';
+import { loadVifb } from '../../src/metrics/load.js';
+import { vifbInputs, vifbMetrics } from '../../src/metrics/vifb/index.js';
 
 // Reference: ../shared/golden/metrics_vifb.json, values of an implementation of the VIFB MATLAB metrics that
 // reproduces VIFB's 6,279 stored values and VIFB's own code run in GNU Octave (to 1e-12 relative); see its

@@ -61,3 +61,12 @@ test('registry: resolveMetrics keeps the given order, drops duplicates, defaults
   assert.deepEqual(resolveMetrics('mmif').map((m) => m.name), MMIF_ORDER);
   assert.deepEqual(resolveMetrics('mmif', []).map((m) => m.name), MMIF_ORDER);
 });
+
+test('the metrics and their registry load without the image codecs (sharp): they bundle for a browser', async () => {
+  const { build } = await import('esbuild');
+  const entry = new URL('../../src/metrics/registry.ts', import.meta.url).pathname;
+  const r = await build({ entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', metafile: true, logLevel: 'silent' });
+  const inputs = Object.keys(r.metafile.inputs);
+  assert.ok(inputs.some((f) => f.endsWith('metrics/vifb/qabf.ts')) && inputs.some((f) => f.endsWith('metrics/mmif/vif.ts')), 'the metrics are in the bundle');
+  assert.deepEqual(inputs.filter((f) => /node_modules\/sharp|io\/decode\.ts|node:/.test(f)), []);
+});

@@ -1,7 +1,7 @@
 /**
  * The vifb convention (VIFB MATLAB benchmark, xingchenzhang/VIFB at commit
  * 22b2ea9d91499cc5962d9bdcae9c290270f0fade, METRICS.md §0-1): 13 metrics on per-channel 0..255 planes, in
- * VIFB's order, plus the loader that turns image files into those planes.
+ * VIFB's order, and how images become those planes (files: `loadVifb` in ../load.ts).
  *
  * @example
  * const inputs = vifbInputs(await loadVifb('ir.png'), await loadVifb('vi.png'), await loadVifb('fused.png'));
@@ -9,7 +9,6 @@
  */
 import { inputError } from '../../core/errors.js';
 import { plane64, type RasterImage } from '../../core/image.js';
-import { decodeImage, type DecodeOptions } from '../../io/decode.js';
 import type { Plane64, VifbInputs, VifbMetric } from '../types.js';
 import { Avg_gradient } from './avg-gradient.js';
 import { Cross_entropy } from './cross-entropy.js';
@@ -58,19 +57,6 @@ export function vifbPlanes(img: RasterImage): Plane64[] {
     planes.push(plane64(w, h, p));
   }
   return planes;
-}
-
-/**
- * Reads an image file for the vifb metrics: decode (libjpeg-turbo for JPEG, as VIFB's `imread`; EXIF orientation
- * applied; alpha dropped), then one plane per stored channel ({@link vifbPlanes}).
- * Throws an input error naming the file when it cannot be read.
- *
- * @example const vis = await loadVifb('VIFB/input/VI/carLight.jpg'); // 3 planes
- */
-export async function loadVifb(path: string, options?: DecodeOptions): Promise<Plane64[]> {
-  const img = await decodeImage(path, options);
-  if (img.bitDepth === 16) options?.onWarning?.(`${path}: 16-bit image reduced to 8 bits (round(v / 257)) for the vifb metrics`);
-  return vifbPlanes(img);
 }
 
 /**

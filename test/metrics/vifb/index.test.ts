@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IsfuseError } from '../../../src/core/errors.js';
 import { writeImage } from '../../../src/io/encode.js';
-import { loadVifb, vifbInputs, vifbMetrics, vifbPlanes } from '../../../src/metrics/vifb/index.js';
+import { loadVifb } from '../../../src/metrics/load.js';
+import { vifbInputs, vifbMetrics, vifbPlanes } from '../../../src/metrics/vifb/index.js';
 import { constant, mapPlane, rgbTriple, texture } from './helpers.js';
 
 // What is checked here: the registry (names, order, directions), vifbInputs / vifbPlanes / loadVifb plumbing
