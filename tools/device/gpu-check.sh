@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 6's GPU measurements in one run on the device machine, most important first, each under its own time
-# limit so that one hang cannot eat the session's device time. First, here: tools/device/pack.sh. Then:
+# limit and all under one deadline (GPU_CHECK_SECONDS, default 570: a step that would pass it is cut short or
+# skipped, so the logs always come back). First, here: tools/device/pack.sh. Then:
 #   device run  command: tools/device/gpu-check.sh   carry: [".dev/gpu", "dist"]   timeout_s: 590
 # Logs (summary.log, one log per step, JSON results) go to $OUT, or ./gpu-out outside the device tool.
 # --smoke: tiny sizes on whatever adapter answers (on a CPU machine: Chromium's SwiftShader Vulkan driver), to
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/../.."
 out=${OUT:-$PWD/gpu-out}; mkdir -p "$out"
 smoke=0; [ "${1:-}" = --smoke ] && smoke=1
 log() { echo "$*" | tee -a "$out/summary.log"; }
+deadline=$(( $(date +%s) + ${GPU_CHECK_SECONDS:-570} ))
 
 # Node, node_modules and the Vulkan loader from .dev/gpu; the NVIDIA Vulkan driver from the machine's image
 tmp=$(mktemp -d)
@@ -28,6 +30,9 @@ isfuse="node dist/cli/main.js"
 # step NAME SECONDS COMMAND...: output to NAME.log, its last lines and exit status to summary.log
 step() {
   local name=$1 limit=$2; shift 2
+  local left=$(( deadline - $(date +%s) ))
+  if [ "$left" -lt 15 ]; then log "== $name: skipped (deadline)"; return; fi
+  [ "$limit" -gt "$left" ] && limit=$left
   log "== $name ($(date -u +%T), limit ${limit}s): $*"
   timeout --kill-after=5 "$limit" "$@" > "$out/$name.log" 2>&1
   local rc=$?
@@ -53,4 +58,7 @@ step train-b8 100 $isfuse bench train --backend webgpu --batch 8 --crop 128 --wa
 step torch-train-b8 45 python3 tools/bench_torch_train.py --batch 8 --crop 128 --warmup 1 --repeats 3 --device cuda --json
 step train-b16 120 $isfuse bench train --backend webgpu --batch 16 --crop 256 --warmup 1 --repeats 3 --json
 step torch-train-b16 45 python3 tools/bench_torch_train.py --batch 16 --crop 256 --warmup 1 --repeats 3 --device cuda --json
+# where the time goes (timestamp queries; all zeros if the device lacks them)
+step profile-infer 60 $isfuse bench infer --backend webgpu --size 480x640 --runs 2 --profile
+step profile-train 90 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --repeats 1 --profile
 log "done $(date -u +%T)"
