@@ -15,8 +15,9 @@ deadline=$(( $(date +%s) + ${GPU_CHECK_SECONDS:-570} ))
 
 # Node, node_modules and the Vulkan loader from .dev/gpu; the NVIDIA Vulkan driver from the machine's image
 tmp=$(mktemp -d)
-xz -dc .dev/gpu/node.xz > "$tmp/node" && chmod +x "$tmp/node" && export PATH="$tmp:$PATH"
-[ -d node_modules ] || tar -xJf .dev/gpu/modules.tar.xz
+unxz() { if command -v xz >/dev/null; then xz -dc "$1"; else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1"; fi; }
+unxz .dev/gpu/node.xz > "$tmp/node" && chmod +x "$tmp/node" && export PATH="$tmp:$PATH"
+[ -d node_modules ] || unxz .dev/gpu/modules.tar.xz | tar -x
 dpkg -x .dev/gpu/libvulkan1.deb "$tmp/vk"
 export LD_LIBRARY_PATH="$tmp/vk/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ $smoke = 1 ]; then
