@@ -25,10 +25,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { plane64 } from '../src/core/image.js';
-import { loadMmif } from '../src/metrics/load.js';
+import { loadMmif, loadVifb } from '../src/metrics/load.js';
 import { mmifMetrics } from '../src/metrics/mmif/index.js';
 import type { MmifInputs, Plane64, VifbInputs } from '../src/metrics/types.js';
-import { loadVifb } from '../src/metrics/load.js';
 import { vifbInputs, vifbMetrics } from '../src/metrics/vifb/index.js';
 
 function arg(name: string, fallback: string): string {

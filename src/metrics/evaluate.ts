@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { inputError, invalidParameter, IsfuseError, type ErrorKind } from '../core/errors.js';
+import { allInOrder } from '../core/promises.js';
 import { sizeOf, type RasterImage } from '../core/image.js';
 import type { DecodeOptions } from '../io/decode.js';
 import { pairByStem } from '../io/folders.js';
@@ -75,7 +76,7 @@ export async function evaluate(ir: ImageSource, vis: ImageSource, fused: ImageSo
   const metrics = resolveMetrics(convention, checkMetricNames(options.metrics));
   const decode: DecodeOptions = { maxPixels: options.maxPixels, onWarning: options.onWarning };
   const sources = { ir, vis, fused };
-  const [a, b, f] = await Promise.all(ROLES.map((r) => toRaster(sources[r], decode)));
+  const [a, b, f] = await allInOrder(ROLES.map((r) => toRaster(sources[r], decode)));
   const names = {} as Record<ImageRole, string>;
   for (const r of ROLES) {
     const s = sources[r];
@@ -200,7 +201,7 @@ export interface EvaluateTask {
 export async function runTask(task: EvaluateTask, onWarning?: (message: string) => void): Promise<Record<string, number>> {
   const metrics = resolveMetrics(task.convention, task.metrics);
   const decode: DecodeOptions = { maxPixels: task.maxPixels, onWarning };
-  const [a, b, f] = await Promise.all(ROLES.map((r) => toRaster(task.files[r], decode)));
+  const [a, b, f] = await allInOrder(ROLES.map((r) => toRaster(task.files[r], decode)));
   const names = {} as Record<ImageRole, string>;
   for (const r of ROLES) names[r] = `${ROLE_NAMES[r]} ${task.files[r]}`;
   return computeOnRasters(task.convention, metrics, { ir: a!, vis: b!, fused: f! }, names, onWarning);

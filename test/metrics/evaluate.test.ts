@@ -99,6 +99,8 @@ test('evaluate: bad options are usage errors (unknown key, metric, convention)',
   await assert.rejects(evaluate(a, a, a, { metrics: ['Nabf'] }), isError('usage', /Unknown mmif metric 'Nabf'/));
   await assert.rejects(evaluate(a, a, a, { convention: 'cddfuse' as never }), isError('usage', /Unknown convention 'cddfuse'/));
   await assert.rejects(evaluate('/nonexistent/x.png', a, a), isError('input', /nonexistent\/x\.png.*file not found/));
+  // two bad inputs: the error names the first in argument order (visible before fused), whichever decode fails first
+  await assert.rejects(evaluate(a, '/nonexistent/vis.png', '/nonexistent/fused.png'), isError('input', /nonexistent\/vis\.png/));
 });
 
 test('evaluate: constant images never crash and follow METRICS.md §4 (CC/SCD NaN, MI 0, VIF 1 per constant source)', async () => {
