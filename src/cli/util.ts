@@ -49,19 +49,20 @@ export function progressBar(label: string, total: number, startedAt = Date.now()
 
 /** Parses a positive integer option value (commander passes strings). */
 export function parsePositiveInt(name: string) {
+  return parseIntAtLeast(name, 1, 'a positive integer');
+}
+
+/** An integer option of at least `min`; `expected` is what the usage error says the value must be. */
+export function parseIntAtLeast(name: string, min: number, expected: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw invalidParameter(name, 'a positive integer', value);
+    if (!Number.isInteger(n) || n < min) throw invalidParameter(name, expected, value);
     return n;
   };
 }
 
 /** `--crop` of train and bench train: the hole masks need a side of at least 17 (train/masks.ts). */
-export function parseCropSide(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < MIN_MASK_SIZE) throw invalidParameter('--crop', `an integer of at least ${MIN_MASK_SIZE} (the hole masks need it)`, value);
-  return n;
-}
+export const parseCropSide = parseIntAtLeast('--crop', MIN_MASK_SIZE, `an integer of at least ${MIN_MASK_SIZE} (the hole masks need it)`);
 
 /** Parses `key=value` method options; numbers and booleans are converted. */
 export function parseKeyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {

@@ -132,9 +132,13 @@ function rawToWrite(t: RawTensor): TensorToWrite {
   return { shape: t.shape, data };
 }
 
-/** Serialises the checkpoint (weights + Adam moments + state JSON). */
-export function serializeCheckpoint(params: IsfuseParams, opt: Adam, state: SavedState): Uint8Array {
-  const weights = parseSafetensors(serializeIsfuseWeights(paramsToValues(params)));
+/**
+ * Serialises the checkpoint (weights + Adam moments + state JSON). Takes the parameter values already read
+ * from the backend (paramsToValues) so that a save reads them once for both files it writes.
+ */
+export function serializeCheckpoint(values: ReadonlyMap<string, Float32Array | number>, opt: Adam, state: SavedState): Uint8Array {
+  // Through the weights serializer, so that the checkpoint's tensors have exactly weights.safetensors' names and dtypes.
+  const weights = parseSafetensors(serializeIsfuseWeights(values));
   const all = new Map<string, TensorToWrite>();
   for (const [name, t] of weights.tensors) all.set(name, rawToWrite(t));
   const s = opt.state();
@@ -271,8 +275,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       run, wallS: priorWallS + (Date.now() - t0) / 1000,
     };
     await cacheOnHost([...params.variables.values(), ...opt.tensors()]);
-    await writeAtomic(ckptPath, serializeCheckpoint(params, opt, state));
-    await writeAtomic(weightsPath, serializeIsfuseWeights(paramsToValues(params), { 'isfuse.step': String(step), 'isfuse.seed': String(seed) }));
+    const values = paramsToValues(params);
+    await writeAtomic(ckptPath, serializeCheckpoint(values, opt, state));
+    await writeAtomic(weightsPath, serializeIsfuseWeights(values, { 'isfuse.step': String(step), 'isfuse.seed': String(seed) }));
   };
 
   const onnx = opts.engine === 'onnx' ? new OnnxTrainer(config, { threads: opts.threads ?? availableParallelism(), plan: onnxPlan(opts.gradientMode, batch, crop) }) : undefined;
