@@ -46,6 +46,27 @@ const MAX_PARTIALS = 256;
 /** `f(i)` for i = 0 .. n-1, joined: the shaders below are unrolled here rather than trusted to the compiler. */
 const unroll = (n: number, f: (i: number) => string, sep = '\n'): string => Array.from({ length: n }, (_, i) => f(i)).join(sep);
 
+/**
+ * WGSL that fills `xtile` ([channel][row][col], `len` values) with the input window of the pixel tile whose top-left
+ * output pixel is (ty0, tx0): rows x cols pixels starting one pixel up and left (the 3x3 halo), input channels from
+ * ci0, zeros outside the image and past CI. Both programs below load their input this way; the enclosing shader
+ * provides li, n, ty0, tx0, ci0, H, Wd, CI and X. `guard` prefixes the in-range test (the filter gradient's
+ * 'live && ' loads zeros for tiles past the end).
+ */
+function loadInputTile(len: number, rows: number, cols: number, guard = ''): string {
+  return `for (var k = li; k < ${len}; k += 256) {
+            let cc = ci0 + k / ${rows * cols};
+            let r = k % ${rows * cols};
+            let yy = ty0 + r / ${cols} - 1;
+            let xx = tx0 + r % ${cols} - 1;
+            var v = 0.0;
+            if (${guard}cc < CI && yy >= 0 && yy < H && xx >= 0 && xx < Wd) {
+              v = X[((n * H + yy) * Wd + xx) * CI + cc];
+            }
+            xtile[k] = v;
+          }`;
+}
+
 type Pad = 'same' | 'valid' | number | number[][];
 
 interface ConvAttrs {
@@ -120,17 +141,7 @@ function convProgram(inShape: number[], outChannels: number, flipped: boolean, e
         let px = (sg % 4) * 4;
         ${unroll(4, (p) => `var a${p} = vec4<f32>(0.0); var b${p} = vec4<f32>(0.0);`)}
         for (var ci0 = 0; ci0 < CI; ci0 += ${FWD_CI_STEP}) {
-          for (var k = li; k < ${xLen}; k += 256) {
-            let c = ci0 + k / ${side * side};
-            let q = k % ${side * side};
-            let yy = ty0 + q / ${side} - 1;
-            let xx = tx0 + q % ${side} - 1;
-            var v = 0.0;
-            if (c < CI && yy >= 0 && yy < H && xx >= 0 && xx < Wd) {
-              v = X[((n * H + yy) * Wd + xx) * CI + c];
-            }
-            xtile[k] = v;
-          }
+          ${loadInputTile(xLen, side, side)}
           for (var k = li; k < ${wLen}; k += 256) {
             let co = co0 + k % ${CO_TILE};
             let ci = ci0 + (k / ${CO_TILE}) % ${FWD_CI_STEP};
@@ -220,17 +231,7 @@ function filterPartialsProgram(xShape: number[], co: number): WebGPUProgram {
           let n = tile / (tilesX * tilesY);
           let ty0 = ((tile / tilesX) % tilesY) * ${DW_TILE_H};
           let tx0 = (tile % tilesX) * ${DW_TILE_W};
-          for (var k = li; k < ${xLen}; k += 256) {
-            let cc = ci0 + k / ${rows * cols};
-            let r = k % ${rows * cols};
-            let yy = ty0 + r / ${cols} - 1;
-            let xx = tx0 + r % ${cols} - 1;
-            var v = 0.0;
-            if (live && cc < CI && yy >= 0 && yy < H && xx >= 0 && xx < Wd) {
-              v = X[((n * H + yy) * Wd + xx) * CI + cc];
-            }
-            xtile[k] = v;
-          }
+          ${loadInputTile(xLen, rows, cols, 'live && ')}
           for (var k = li; k < ${dyLen}; k += 256) {
             let oc = co0 + k % ${CO_TILE};
             let r = k / ${CO_TILE};
