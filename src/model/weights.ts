@@ -241,8 +241,8 @@ export async function readIsfuseWeights(path: string, dim = ISFUSE_DIM): Promise
   return stateValuesFromSafetensors(parseSafetensors(buf, `ISFuse weights '${path}'`), `ISFuse weights '${path}'`, dim);
 }
 
-/** Serialises state values as the full reference state dict (PyTorch order; counters as I64). */
-export function serializeIsfuseWeights(values: ReadonlyMap<string, Float32Array | number>, metadata?: Record<string, string>, dim = ISFUSE_DIM): Uint8Array {
+/** State values as the full reference state dict, ready to write: PyTorch's names and order, counters as I64. */
+export function isfuseStateTensors(values: ReadonlyMap<string, Float32Array | number>, dim = ISFUSE_DIM): Map<string, TensorToWrite> {
   const tensors = new Map<string, TensorToWrite>();
   for (const s of stateDictSpec(dim)) {
     const v = values.get(s.name);
@@ -252,7 +252,12 @@ export function serializeIsfuseWeights(values: ReadonlyMap<string, Float32Array 
       tensors.set(s.name, { shape: s.shape, data: v });
     }
   }
-  return serializeSafetensors(tensors, { format: 'pt', ...metadata });
+  return tensors;
+}
+
+/** Serialises state values as the full reference state dict (PyTorch order; counters as I64). */
+export function serializeIsfuseWeights(values: ReadonlyMap<string, Float32Array | number>, metadata?: Record<string, string>, dim = ISFUSE_DIM): Uint8Array {
+  return serializeSafetensors(isfuseStateTensors(values, dim), { format: 'pt', ...metadata });
 }
 
 /** Writes the parameters (or host values) as a safetensors file that PyTorch loads with strict=True. */

@@ -26,7 +26,7 @@ import { EpochSampler, cropBatch, usableImages, type CropAlignment, type Sampler
 import { loadDataset, type PairImages } from '../data/pairs.js';
 import { Rng, type RngState } from '../data/random.js';
 import { disposeParams, initParams, paramsFromValues, paramsToValues, type IsfuseParams } from '../model/isfuse.js';
-import { parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, type RawTensor, type TensorToWrite } from '../model/weights.js';
+import { isfuseStateTensors, parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, type RawTensor } from '../model/weights.js';
 import { installConvGradient } from './conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
@@ -126,21 +126,13 @@ async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<vo
   await rename(tmp, path);
 }
 
-function rawToWrite(t: RawTensor): TensorToWrite {
-  const copy = t.bytes.slice();
-  const data = t.dtype === 'I64' ? new BigInt64Array(copy.buffer) : t.dtype === 'I32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
-  return { shape: t.shape, data };
-}
-
 /**
  * Serialises the checkpoint (weights + Adam moments + state JSON). Takes the parameter values already read
  * from the backend (paramsToValues) so that a save reads them once for both files it writes.
  */
 export function serializeCheckpoint(values: ReadonlyMap<string, Float32Array | number>, opt: Adam, state: SavedState): Uint8Array {
-  // Through the weights serializer, so that the checkpoint's tensors have exactly weights.safetensors' names and dtypes.
-  const weights = parseSafetensors(serializeIsfuseWeights(values));
-  const all = new Map<string, TensorToWrite>();
-  for (const [name, t] of weights.tensors) all.set(name, rawToWrite(t));
+  // The same named tensors as weights.safetensors, so that both files have exactly the same names and dtypes.
+  const all = isfuseStateTensors(values);
   const s = opt.state();
   for (const [name, m] of s.m) {
     all.set(`optimizer.m.${name}`, { shape: [m.length], data: m });

@@ -9,6 +9,7 @@ import { useBackend } from '../../src/model/backend.js';
 import { syntheticPair } from '../../src/data/synthetic.js';
 import { lumaPlane, type PairImages } from '../../src/data/pairs.js';
 import { train } from '../../src/train/loop.js';
+import { parseSafetensors } from '../../src/model/weights.js';
 import { assertSameWeights } from './same-weights.js';
 
 const data: PairImages[] = [1, 2, 3].map((seed) => {
@@ -24,6 +25,12 @@ test('resume after a stop gives the same weights, bit for bit, as an uninterrupt
   try {
     const full = await train({ ...common, out: a, steps: 3 });
     assert.equal(full.step, 3);
+    // The checkpoint holds the weights under weights.safetensors' names, dtypes and bytes (plus the optimizer's).
+    const w = parseSafetensors(await readFile(full.weightsPath));
+    const ck = parseSafetensors(await readFile(join(a, 'checkpoint.safetensors')));
+    const ckWeights = [...ck.tensors].filter(([name]) => !name.startsWith('optimizer.'));
+    assert.deepEqual(ckWeights.map(([name, t]) => [name, t.dtype, t.shape]), [...w.tensors].map(([name, t]) => [name, t.dtype, t.shape]));
+    for (const [name, t] of ckWeights) assert.deepEqual(t.bytes, w.tensors.get(name)!.bytes, name);
     const part = await train({ ...common, out: b, steps: 3, stopAfter: 2 });
     assert.equal(part.step, 2);
     const rest = await train({ ...common, out: b, steps: 3, resume: true });
