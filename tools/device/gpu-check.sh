@@ -5,7 +5,7 @@
 #   device run  command: tools/device/gpu-check.sh   carry: [".dev/gpu", "dist"]   timeout_s: 590
 # Logs (summary.log, one log per step, JSON results) go to $OUT, or ./gpu-out outside the device tool.
 # --smoke: tiny sizes on whatever adapter answers (on a CPU machine: Chromium's SwiftShader Vulkan driver), to
-# check the plumbing here before spending device time.
+# check the plumbing here before spending device time (PYTHON=/usr/bin/python3 where python3 lacks PyTorch).
 set -u
 cd "$(dirname "$0")/../.."
 out=${OUT:-$PWD/gpu-out}; mkdir -p "$out"
@@ -26,6 +26,7 @@ else
   export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 fi
 tsx="node node_modules/tsx/dist/cli.mjs"
+py=${PYTHON:-python3}   # one with PyTorch (the device's python3 has it; here: PYTHON=/usr/bin/python3)
 isfuse="node dist/cli/main.js"
 
 # step NAME SECONDS COMMAND...: output to NAME.log, its last lines and exit status to summary.log
@@ -46,19 +47,19 @@ if [ $smoke = 1 ]; then
   step infer 60 $isfuse bench infer --backend webgpu --size 16x16 --runs 1
   step parity 300 $tsx bench/webgpu-step-parity.ts --batch 1 --crop 24
   step train-b8 300 $isfuse bench train --backend webgpu --batch 1 --crop 24 --warmup 0 --repeats 1 --json
-  step torch-train-b8 120 python3 tools/bench_torch_train.py --batch 1 --crop 24 --warmup 0 --repeats 1 --json
+  step torch-train-b8 120 $py tools/bench_torch_train.py --batch 1 --crop 24 --warmup 0 --repeats 1 --json
   exit 0
 fi
 step gpu 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 # the adapter Dawn finds, and the network's inference (also the first check that the kernels compile)
 step infer 90 $isfuse bench infer --backend webgpu --size 480x640 --runs 10 --json
-step torch-infer 60 python3 tools/bench_torch_infer.py --size 480x640 --runs 10 --device cuda --json
+step torch-infer 60 $py tools/bench_torch_infer.py --size 480x640 --runs 10 --device cuda --json
 # the five-pass step on webgpu (all of isfuse's kernels) against wasm: losses and every gradient
 step parity 90 $tsx bench/webgpu-step-parity.ts --batch 2 --crop 64
 step train-b8 100 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --repeats 3 --json
-step torch-train-b8 45 python3 tools/bench_torch_train.py --batch 8 --crop 128 --warmup 1 --repeats 3 --device cuda --json
+step torch-train-b8 45 $py tools/bench_torch_train.py --batch 8 --crop 128 --warmup 1 --repeats 3 --device cuda --json
 step train-b16 120 $isfuse bench train --backend webgpu --batch 16 --crop 256 --warmup 1 --repeats 3 --json
-step torch-train-b16 45 python3 tools/bench_torch_train.py --batch 16 --crop 256 --warmup 1 --repeats 3 --device cuda --json
+step torch-train-b16 45 $py tools/bench_torch_train.py --batch 16 --crop 256 --warmup 1 --repeats 3 --device cuda --json
 # where the time goes (timestamp queries; all zeros if the device lacks them)
 step profile-infer 60 $isfuse bench infer --backend webgpu --size 480x640 --runs 2 --profile
 step profile-train 90 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --repeats 1 --profile
