@@ -26,7 +26,7 @@ import { EpochSampler, cropBatch, usableImages, type CropAlignment, type Sampler
 import { loadDataset, type PairImages } from '../data/pairs.js';
 import { Rng, type RngState } from '../data/random.js';
 import { disposeParams, initParams, paramsFromValues, paramsToValues, type IsfuseParams } from '../model/isfuse.js';
-import { isfuseStateTensors, parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, type RawTensor } from '../model/weights.js';
+import { isfuseStateTensors, parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, toFloat32, type RawTensor } from '../model/weights.js';
 import { installConvGradient } from './conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
@@ -154,10 +154,9 @@ export async function readCheckpoint(path: string): Promise<{ params: IsfusePara
   if (state.format !== FORMAT) throw inputError(`${path}: unsupported checkpoint format '${state.format}' (expected ${FORMAT})`);
   const weights = new Map<string, RawTensor>();
   const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
-  const f32 = (t: RawTensor): Float32Array => new Float32Array(t.bytes.slice().buffer);
   for (const [name, t] of content.tensors) {
-    if (name.startsWith('optimizer.m.')) m.set(name.slice(12), f32(t));
-    else if (name.startsWith('optimizer.v.')) v.set(name.slice(12), f32(t));
+    if (name.startsWith('optimizer.m.')) m.set(name.slice(12), toFloat32(t, name, path));
+    else if (name.startsWith('optimizer.v.')) v.set(name.slice(12), toFloat32(t, name, path));
     else weights.set(name, t);
   }
   const values = stateValuesFromSafetensors({ tensors: weights, metadata: {} }, path);
