@@ -11,7 +11,7 @@ import { installConvGradient } from '../train/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
 import { onnxPlan, tfjsMode } from '../train/loop.js';
-import { OnnxTrainer } from '../train/onnx-step.js';
+import { OnnxTrainer } from '../train/onnx/trainer.js';
 import { Adam, trainStep, type GradientMode } from '../train/step.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';

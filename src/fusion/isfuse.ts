@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { inputError, invalidParameter, usageError } from '../core/errors.js';
 import { plane, type Plane } from '../core/image.js';
-import { bilinearMatrix } from '../model/layers.js';
+import { bilinearMatrix } from '../model/matrices.js';
 import { createRunner, type GateMap, type IsfuseRunner } from '../model/runner.js';
 import { readIsfuseWeights } from '../model/weights.js';
 import type { Fuser, FuserOptions } from './types.js';

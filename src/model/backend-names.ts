@@ -8,6 +8,6 @@ export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
 /**
  * Backends that can train; 'auto' picks the first that starts of webgpu, onnx, wasm, cpu. `onnx` runs the
- * training step with its backward pass as onnxruntime graphs (train/onnx-step.ts), the fast path on CPUs.
+ * training step with its backward pass as onnxruntime graphs (train/onnx/), the fast path on CPUs.
  */
 export const TRAIN_BACKENDS = ['auto', 'webgpu', 'onnx', 'wasm', 'cpu', 'tfjs-node'] as const;

@@ -6,7 +6,7 @@
  *   software one: SwiftShader, lavapipe), else `onnx` (onnxruntime-node, a dependency), else `tfjs-node` when
  *   installed, else `wasm`, else `cpu`.
  * - `onnx`: onnxruntime-node on the CPU: for inference the network as an ONNX graph (model/onnx.ts), for
- *   training the whole five-pass step with its gradient as one graph (train/onnx-step.ts).
+ *   training the whole five-pass step with its gradient as one graph (train/onnx/).
  * - `wasm`: TensorFlow.js wasm backend (XNNPACK, SIMD; one thread in Node).
  * - `cpu`: TensorFlow.js plain-JavaScript backend (slow; the reference).
  * - `webgpu`: TensorFlow.js WebGPU backend with isfuse's kernels (model/webgpu/);

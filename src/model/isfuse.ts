@@ -1,24 +1,18 @@
 /**
- * The ISFuse network (DESIGN.md §1; "Multi-Modal Image Fusion via Intervention-Stable Feature Learning",
- * arXiv 2603.23272) in TensorFlow.js.
- *
- *   encoder_vis(vi), encoder_ir(ir): level 1 = module1 (CBL 1->d, CBL d->d) at H x W,
- *     maxpool 2x2 (floor) -> module2 (2 CBL) at H/2, maxpool -> module3 (2 CBL) at H/4
- *   x3 = cfi3(v3, i3)
- *   x4 = adjust_channels4(up(x3 -> size of level 2) + cfi4(v2, i2))
- *   x5 = adjust_channels5(up(x4 -> size of level 1) + cfi5(v1, i1))
- *   out = sigmoid(final_decoder.0(x5))          (up = bilinear, half-pixel centres)
+ * The ISFuse network's state and its TensorFlow.js forward pass (docs/NETWORK.md; "Multi-Modal Image Fusion
+ * via Intervention-Stable Feature Learning", arXiv 2603.23272). The layout itself is model/network.ts.
  *
  * Parameters are tf.Variables keyed by the reference PyTorch state-dict names (docs/WEIGHTS.md lists them):
  * 192,388 parameters are used by the forward pass; the state dict also carries three blocks the reference
  * module defines but never calls (adjust_channels3, module4, module5): 231,780 parameters in all, plus the
  * BatchNorm buffers. Results equal the PyTorch reference in eval mode to float32 precision
- * (test/model/isfuse.test.ts checks 1e-4 on every fixture size).
+ * (test/model/isfuse.test.ts checks 1e-4 on every fixture size). {@link foldedConvs} is the one BatchNorm
+ * fold, shared by every inference engine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { cfi } from './cfi.js';
-import { ATTENTION_CHUNK_ROWS, foldBatchNormExact, maxPool2, resizeBilinear, type Conv } from './layers.js';
-import { foldedSource, variableSource, type LayerSource, type VariableSourceOptions } from './source.js';
+import { oihwToHwio, BN_EPS, type Conv } from './layers.js';
+import { isfuseNetwork, MIN_NETWORK_SIDE, type LayoutOptions, type NetworkOutput } from './network.js';
+import { foldedSource, variableSource, type LayerSource, type SourceOptions, type VariableSourceOptions } from './source.js';
 import { mulberry32 } from '../data/random.js';
 
 /** Channel width d of the reference model. */
@@ -34,9 +28,6 @@ export interface TensorSpec {
   /** false for the three blocks the reference defines but never calls (adjust_channels3, module4, module5). */
   readonly used: boolean;
 }
-
-/** Prefixes of the reference's unused blocks. */
-export const UNUSED_PREFIXES = ['adjust_channels3.', 'module4.', 'module5.'] as const;
 
 /**
  * The reference state dict, in PyTorch's `state_dict()` order: 233 tensors.
@@ -201,63 +192,26 @@ export function disposeParams(p: IsfuseParams): void {
 }
 
 /** Output of a forward pass: fused [N,H,W,1] in [0,1] and the gates [g3 (H/4), g4 (H/2), g5 (H)], each [N,h,w,1]. */
-export interface IsfuseOutput {
-  readonly fused: tf.Tensor4D;
-  readonly gates: readonly [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-}
+export type IsfuseOutput = NetworkOutput<tf.Tensor4D>;
 
-export interface ForwardOptions {
-  /**
-   * Query rows per attention block (0 = one block). Lowers peak memory at large sizes; the result is the
-   * same. Default: 0 in training mode, {@link ATTENTION_CHUNK_ROWS} otherwise.
-   */
-  readonly chunkRows?: number;
-}
-
-function encoder(src: LayerSource, prefix: string, x: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
-  const x1 = tf.tidy(() => src.cbl(src.cbl(x, `${prefix}.module1`, 0), `${prefix}.module1`, 3));
-  const x2 = tf.tidy(() => src.cbl(src.cbl(maxPool2(x1), `${prefix}.module2`, 0), `${prefix}.module2`, 3));
-  const x3 = tf.tidy(() => src.cbl(src.cbl(maxPool2(x2), `${prefix}.module3`, 0), `${prefix}.module3`, 3));
-  return [x1, x2, x3];
-}
+export type ForwardOptions = SourceOptions & LayoutOptions;
 
 function checkInputs(vi: tf.Tensor4D, ir: tf.Tensor4D): void {
   const [n, h, w, c] = vi.shape;
   if (c !== 1 || ir.shape[3] !== 1 || ir.shape[0] !== n || ir.shape[1] !== h || ir.shape[2] !== w) {
     throw new Error(`ISFuse expects vi and ir as [N,H,W,1] of the same shape, got [${vi.shape}] and [${ir.shape}]`);
   }
-  if (h < 4 || w < 4) throw new Error(`ISFuse needs images of at least 4x4 pixels (two 2x2 poolings), got ${w}x${h}`);
+  if (h < MIN_NETWORK_SIDE || w < MIN_NETWORK_SIDE) throw new Error(`ISFuse needs images of at least 4x4 pixels (two 2x2 poolings), got ${w}x${h}`);
 }
 
 /**
- * The forward pass from any {@link LayerSource}. vi (visible luminance / MRI) and ir (infrared / functional),
- * [N,H,W,1] in [0,1], any H, W >= 4. Intermediate tensors are released as soon as they are no longer needed;
- * the inputs are not disposed; the caller owns the outputs.
+ * The forward pass (model/network.ts) over a TensorFlow.js {@link LayerSource}. vi (visible luminance / MRI)
+ * and ir (infrared / functional), [N,H,W,1] in [0,1], any H, W >= 4. The inputs are not disposed; the
+ * caller owns the outputs.
  */
-export function forwardWith(src: LayerSource, vi: tf.Tensor4D, ir: tf.Tensor4D, opts: ForwardOptions = {}): IsfuseOutput {
+export function forwardWith(src: LayerSource, vi: tf.Tensor4D, ir: tf.Tensor4D, opts: LayoutOptions = {}): IsfuseOutput {
   checkInputs(vi, ir);
-  const chunk = opts.chunkRows ?? (src.training ? 0 : ATTENTION_CHUNK_ROWS);
-  const [v1, v2, v3] = encoder(src, 'encoder_vis', vi);
-  const [i1, i2, i3] = encoder(src, 'encoder_ir', ir);
-  const c3 = cfi(src, 'cfi3', v3, i3, chunk);
-  tf.dispose([v3, i3]);
-  const c4 = cfi(src, 'cfi4', v2, i2, chunk);
-  const x4 = tf.tidy(() => {
-    const up = resizeBilinear(c3.fused, v2.shape[1], v2.shape[2]);
-    const a = src.cbl(tf.add(up, c4.fused) as tf.Tensor4D, 'adjust_channels4', 0);
-    return src.cbl(a, 'adjust_channels4', 3);
-  });
-  tf.dispose([v2, i2, c3.fused, c4.fused]);
-  const c5 = cfi(src, 'cfi5', v1, i1, chunk);
-  tf.dispose([v1, i1]);
-  const fused = tf.tidy(() => {
-    const up = resizeBilinear(x4, c5.fused.shape[1], c5.fused.shape[2]);
-    const a = src.cbl(tf.add(up, c5.fused) as tf.Tensor4D, 'adjust_channels5', 0);
-    const x5 = src.cbl(a, 'adjust_channels5', 3);
-    return tf.sigmoid(src.conv(x5, 'final_decoder.0')) as tf.Tensor4D;
-  });
-  tf.dispose([x4, c5.fused]);
-  return { fused, gates: [c3.gate, c4.gate, c5.gate] };
+  return isfuseNetwork(src, vi, ir, opts);
 }
 
 /**
@@ -265,14 +219,12 @@ export function forwardWith(src: LayerSource, vi: tf.Tensor4D, ir: tf.Tensor4D, 
  * BatchNorm on batch statistics; running statistics and num_batches_tracked updated as PyTorch does unless
  * `updateStats: false`). Differentiable: use inside tf.variableGrads / optimizer.minimize.
  */
-export function forward(
-  p: IsfuseParams, vi: tf.Tensor4D, ir: tf.Tensor4D, opts: VariableSourceOptions & ForwardOptions = {},
-): IsfuseOutput {
+export function forward(p: IsfuseParams, vi: tf.Tensor4D, ir: tf.Tensor4D, opts: VariableSourceOptions & LayoutOptions = {}): IsfuseOutput {
   return forwardWith(variableSource(p.variables, p.numBatchesTracked, opts), vi, ir, opts);
 }
 
 /**
- * An inference-ready network: BatchNorm folded (in float64) into constant HWIO convolutions once.
+ * An inference-ready network: BatchNorm folded into constant HWIO convolutions once.
  * Build with {@link prepareInference}; run with {@link infer}; release with `dispose()`.
  */
 export interface IsfuseInference {
@@ -281,7 +233,7 @@ export interface IsfuseInference {
 }
 
 /** Names of the used convolutions and, for each, its BatchNorm (or null for plain convs). */
-export function usedConvs(dim = ISFUSE_DIM): { conv: string; bn: string | null }[] {
+function usedConvs(dim = ISFUSE_DIM): { conv: string; bn: string | null }[] {
   const spec = stateDictSpec(dim);
   const names = new Set(spec.map((s) => s.name));
   const out: { conv: string; bn: string | null }[] = [];
@@ -295,30 +247,45 @@ export function usedConvs(dim = ISFUSE_DIM): { conv: string; bn: string | null }
   return out;
 }
 
+/** A used convolution with its eval-mode BatchNorm folded in: OIHW weight, bias [O]. */
+export interface FoldedConv {
+  readonly shape: readonly [number, number, number, number];
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+}
+
 /**
- * Folded convolution values on the host: HWIO filter (O fastest) and bias, keyed by conv module name.
- * Shared by the TensorFlow.js inference path and the ONNX graph builder.
+ * Every used convolution with its BatchNorm (if any) folded in, keyed by conv module name: the one fold of
+ * isfuse, for every inference engine. w' = w s, b' = (b - running_mean) s + beta, s = gamma / sqrt(running_var
+ * + eps) per output channel, computed in float64 and rounded once to float32.
  */
-export function foldedValues(values: StateValues, dim = ISFUSE_DIM): Map<string, { shape: [number, number, number, number]; filter: Float32Array; bias: Float32Array }> {
+export function foldedConvs(values: StateValues, dim = ISFUSE_DIM): Map<string, FoldedConv> {
   const spec = new Map(stateDictSpec(dim).map((s) => [s.name, s]));
   const f32 = (name: string): Float32Array => {
     const v = values.get(name);
     if (!(v instanceof Float32Array)) throw new Error(`internal: no values for '${name}'`);
     return v;
   };
-  const out = new Map<string, { shape: [number, number, number, number]; filter: Float32Array; bias: Float32Array }>();
+  const out = new Map<string, FoldedConv>();
   for (const { conv, bn } of usedConvs(dim)) {
-    const [o, i, kh, kw] = spec.get(`${conv}.weight`)!.shape;
+    const shape = spec.get(`${conv}.weight`)!.shape as [number, number, number, number];
     const w = f32(`${conv}.weight`);
-    const hwio = new Float32Array(w.length); // OIHW -> HWIO
-    for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
-      hwio[((y * kw + x) * i + b) * o + a] = w[((a * i + b) * kh + y) * kw + x];
+    const b = f32(`${conv}.bias`);
+    const o = shape[0];
+    const per = w.length / o;
+    const weight = new Float32Array(w.length);
+    const bias = new Float32Array(o);
+    for (let c = 0; c < o; c++) {
+      let scale = 1;
+      let shift = b[c]!;
+      if (bn) {
+        scale = f32(`${bn}.weight`)[c]! / Math.sqrt(f32(`${bn}.running_var`)[c]! + BN_EPS);
+        shift = (b[c]! - f32(`${bn}.running_mean`)[c]!) * scale + f32(`${bn}.bias`)[c]!;
+      }
+      for (let j = 0; j < per; j++) weight[c * per + j] = w[c * per + j]! * scale;
+      bias[c] = shift;
     }
-    const bias = f32(`${conv}.bias`);
-    const folded = bn
-      ? foldBatchNormExact(hwio, bias, f32(`${bn}.weight`), f32(`${bn}.bias`), f32(`${bn}.running_mean`), f32(`${bn}.running_var`))
-      : { filter: hwio, bias: Float32Array.from(bias) };
-    out.set(conv, { shape: [kh, kw, i, o], ...folded });
+    out.set(conv, { shape, weight, bias });
   }
   return out;
 }
@@ -327,8 +294,9 @@ export function foldedValues(values: StateValues, dim = ISFUSE_DIM): Map<string,
 export function prepareInference(source: StateValues | IsfuseParams, dim = ISFUSE_DIM): IsfuseInference {
   const values = source instanceof Map ? source : paramsToValues(source as IsfuseParams);
   const convs = new Map<string, Conv>();
-  for (const [name, f] of foldedValues(values as StateValues, dim)) {
-    convs.set(name, { filter: tf.tensor4d(f.filter, f.shape), bias: tf.tensor1d(f.bias) });
+  for (const [name, f] of foldedConvs(values as StateValues, dim)) {
+    const [o, i, kh, kw] = f.shape;
+    convs.set(name, { filter: tf.tidy(() => oihwToHwio(tf.tensor4d(f.weight, [o, i, kh, kw]))), bias: tf.tensor1d(f.bias) });
   }
   return {
     convs,
@@ -340,6 +308,6 @@ export function prepareInference(source: StateValues | IsfuseParams, dim = ISFUS
 }
 
 /** Inference (eval mode, folded BatchNorm). See {@link forwardWith} for shapes; the caller owns the outputs. */
-export function infer(net: IsfuseInference, vi: tf.Tensor4D, ir: tf.Tensor4D, opts: ForwardOptions = {}): IsfuseOutput {
-  return forwardWith(foldedSource(net.convs), vi, ir, opts);
+export function infer(net: IsfuseInference, vi: tf.Tensor4D, ir: tf.Tensor4D, opts: SourceOptions = {}): IsfuseOutput {
+  return forwardWith(foldedSource(net.convs, opts), vi, ir);
 }

@@ -6,6 +6,7 @@
  * same code serves inference and training.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adaptivePoolMatrix, bilinearMatrix } from './matrices.js';
 
 // Production mode: no per-op debug checks, and no "install tfjs-node" console banner in Node (backend.ts
 // chooses backends, tfjs-node included).
@@ -49,39 +50,6 @@ export function conv2dFused(x: tf.Tensor4D, c: Conv, leakyRelu: boolean): tf.Ten
   return tf.fused.conv2d({ x, filter: c.filter, bias: c.bias, strides: 1, pad: 'same', ...(leakyRelu ? { activation: 'leakyrelu', leakyreluAlpha: LEAKY_SLOPE } : {}) });
 }
 
-/**
- * Folds an eval-mode BatchNorm into the convolution before it:
- * w' = w * s, b' = (b - mean) * s + beta with s = gamma / sqrt(var + eps) (per output channel).
- * Differentiable; for a one-off fold of constants use {@link foldBatchNormExact}.
- */
-export function foldBatchNorm(c: Conv, bn: BatchNorm, eps = BN_EPS): Conv {
-  return tf.tidy(() => {
-    const s = tf.div(bn.weight, tf.sqrt(tf.add(bn.runningVar, eps)));
-    return {
-      filter: tf.mul(c.filter, s) as tf.Tensor4D,
-      bias: tf.add(tf.mul(tf.sub(c.bias, bn.runningMean), s), bn.bias) as tf.Tensor1D,
-    };
-  });
-}
-
-/**
- * The same fold computed in float64 on the host (then rounded once to float32), for the inference graph.
- * filter: HWIO values (O fastest), bias/gamma/beta/mean/var: [O].
- */
-export function foldBatchNormExact(
-  filter: Float32Array, bias: Float32Array,
-  gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array, eps = BN_EPS,
-): { filter: Float32Array; bias: Float32Array } {
-  const o = bias.length;
-  const s = new Float64Array(o);
-  for (let c = 0; c < o; c++) s[c] = gamma[c] / Math.sqrt(variance[c] + eps);
-  const f = new Float32Array(filter.length);
-  for (let i = 0; i < filter.length; i++) f[i] = filter[i] * s[i % o];
-  const b = new Float32Array(o);
-  for (let c = 0; c < o; c++) b[c] = (bias[c] - mean[c]) * s[c] + beta[c];
-  return { filter: f, bias: b };
-}
-
 /** Result of a training-mode BatchNorm: the output and the new running statistics (PyTorch's update rule). */
 export interface BatchNormTrainResult {
   readonly y: tf.Tensor4D;
@@ -118,24 +86,6 @@ export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Bilinear interpolation matrix [out, size] with half-pixel centres (PyTorch align_corners=False with an
- * explicit size): src = max(0, (o + 0.5) * size / out - 0.5), taps floor(src) and min(floor(src) + 1, size - 1).
- */
-export function bilinearMatrix(size: number, out: number): Float32Array {
-  const m = new Float32Array(out * size);
-  const scale = size / out;
-  for (let o = 0; o < out; o++) {
-    const src = Math.max(0, (o + 0.5) * scale - 0.5);
-    const i0 = Math.min(Math.floor(src), size - 1);
-    const i1 = Math.min(i0 + 1, size - 1);
-    const l = src - i0;
-    m[o * size + i0] += 1 - l;
-    m[o * size + i1] += l;
-  }
-  return m;
-}
-
-/**
  * Bilinear resize with half-pixel centres (PyTorch `F.interpolate(..., mode='bilinear', align_corners=False)`
  * with an explicit size). Forward: TensorFlow.js's kernel with `halfPixelCenters`, which computes
  * src = (dst + 0.5) * in/out - 0.5 and clamps both taps to the image: the same as PyTorch's clamp of a
@@ -162,20 +112,6 @@ export function resizeBilinear(x: tf.Tensor4D, height: number, width: number): t
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as tf.Tensor4D;
-}
-
-/**
- * Adaptive average pooling bins (PyTorch `adaptive_avg_pool2d`): bin i of `out` over `size` inputs covers
- * [floor(i*size/out), ceil((i+1)*size/out)). Returns the [out, size] averaging matrix (row i = 1/len on its bin).
- */
-export function adaptivePoolMatrix(size: number, out: number): Float32Array {
-  const m = new Float32Array(out * size);
-  for (let i = 0; i < out; i++) {
-    const s = Math.floor((i * size) / out);
-    const e = Math.ceil(((i + 1) * size) / out);
-    for (let j = s; j < e; j++) m[i * size + j] = 1 / (e - s);
-  }
-  return m;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A minimal ONNX (opset 17) model writer: protobuf encoding of ModelProto's few fields and a graph builder.
- * Used by the inference graph (onnx.ts) and the training-step graph (train/onnx-step.ts).
+ * Used by the inference graph (onnx.ts) and the training-step graph (train/onnx/).
  *
  * Written here rather than taken from npm: `onnx-proto` is a protobufjs codec for reading and writing whole
  * messages, not a graph builder, and would add protobufjs for ~100 lines of varints.

@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, loadOnnxRuntime, type ActiveBackend } from './backend.js';
 import { infer, prepareInference, type StateValues } from './isfuse.js';
 import { checkInferenceMemory } from './memory.js';
-import { buildIsfuseOnnx, levelSizes } from './onnx.js';
+import { buildIsfuseOnnx } from './onnx.js';
+import { levelSizes } from './network.js';
 
 /** A gate map at its level's size, values in [0,1]. */
 export interface GateMap {

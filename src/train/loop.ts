@@ -31,7 +31,7 @@ import { installConvGradient } from './conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
 import { trainingCurveSvg } from './plot.js';
-import { autoOnnxPlan, OnnxTrainer, type OnnxPlan } from './onnx-step.js';
+import { autoOnnxPlan, OnnxTrainer, type OnnxPlan } from './onnx/trainer.js';
 import { Adam, cacheOnHost, namedTrainables, trainStep, type GradientMode, type LossTerms } from './step.js';
 
 /** Metadata key of the training state in checkpoint.safetensors. */
@@ -84,7 +84,7 @@ export interface TrainOptions {
   readonly gradientMode?: GradientMode | 'auto';
   /**
    * What runs the step: 'tfjs' (the active TensorFlow.js backend; default) or 'onnx' (the step with its
-   * backward pass as onnxruntime graphs, train/onnx-step.ts; the Adam update and checkpoints stay in TensorFlow.js).
+   * backward pass as onnxruntime graphs, train/onnx/; the Adam update and checkpoints stay in TensorFlow.js).
    */
   readonly engine?: 'tfjs' | 'onnx';
   /** onnx engine: onnxruntime intra-op threads (default: the CPUs Node reports, os.availableParallelism()) */

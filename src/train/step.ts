@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { forwardWith, type IsfuseOutput, type IsfuseParams } from '../model/isfuse.js';
-import { variableSource, type LayerSource } from '../model/source.js';
+import { variableSource } from '../model/source.js';
 import { activePasses, passInputs, type MaskTensors, type PassName, type TrainConfig } from './interventions.js';
 import { fusionLoss, invarianceTerm, l1, LOSS_WEIGHTS } from './losses.js';
 
@@ -50,31 +50,9 @@ export function namedTrainables(p: IsfuseParams): Map<string, tf.Variable> {
   return new Map([...p.variables].filter(([, v]) => v.trainable));
 }
 
-const QKV = /^cfi\d\.[qkv]_[vi]$/;
-
-/**
- * The layer source of a training pass. With `cfi: false` every CFI is reduced to refine(fv + fi): the six
- * Q/K/V convolutions return zeros (so the cross-attention is 0), the gate CBL returns zeros without touching
- * its BatchNorm, and the gate's last conv returns -1e4, so g = sigmoid(-1e4) = 0 exactly and
- * g * cross + (1 - g) * local = local. (The model has no such switch; this wraps it from outside.)
- */
-export function trainingSource(p: IsfuseParams, cfg: Pick<TrainConfig, 'cfi'>, updateStats: boolean): LayerSource {
-  const src = variableSource(p.variables, p.numBatchesTracked, { training: true, updateStats });
-  if (cfg.cfi) return src;
-  return {
-    training: true,
-    cbl: (x, prefix, i) => (/^cfi\d\.gate$/.test(prefix) ? tf.zeros([x.shape[0], x.shape[1], x.shape[2], p.dim / 2]) : src.cbl(x, prefix, i)),
-    conv: (x, name) => {
-      if (QKV.test(name)) return tf.zerosLike(x);
-      if (/^cfi\d\.gate\.3$/.test(name)) return tf.fill([x.shape[0], x.shape[1], x.shape[2], 1], -1e4) as tf.Tensor4D;
-      return src.conv(x, name);
-    },
-  };
-}
-
 function runPass(p: IsfuseParams, cfg: TrainConfig, pass: PassName, batch: StepBatch, updateStats: boolean): IsfuseOutput {
   const [vi, ir] = passInputs(pass, batch.vi, batch.ir, batch.masks);
-  const out = forwardWith(trainingSource(p, cfg, updateStats), vi, ir);
+  const out = forwardWith(variableSource(p.variables, p.numBatchesTracked, { training: true, updateStats }), vi, ir, { cfi: cfg.cfi });
   if (vi !== batch.vi) vi.dispose();
   if (ir !== batch.ir) ir.dispose();
   return out;

@@ -1,4 +1,4 @@
-// The training step as one onnxruntime graph (src/train/onnx-step.ts) against the TensorFlow.js step
+// The training step as one onnxruntime graph (src/train/onnx/) against the TensorFlow.js step
 // (src/train/step.ts, joint plan, cpu backend), which test/train/step.test.ts checks against PyTorch: loss
 // terms, the gradient of every parameter, BatchNorm running statistics; the sequential plan (one pass alive at
 // a time) against the joint graph; and a killed-and-resumed run on the onnx engine that equals an
@@ -19,7 +19,7 @@ import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from '../../src/t
 import { train } from '../../src/train/loop.js';
 import { assertSameWeights } from './same-weights.js';
 import { drawInterventionMasks } from '../../src/train/masks.js';
-import { autoOnnxPlan, OnnxTrainer, stepTerms } from '../../src/train/onnx-step.js';
+import { autoOnnxPlan, OnnxTrainer, stepTerms } from '../../src/train/onnx/trainer.js';
 import { Adam, stepGradients } from '../../src/train/step.js';
 
 // 24 x 28 crops: non-square, and level 3 (6 x 7) is smaller than the 8 x 8 token grid (overlapping bins)
