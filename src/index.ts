@@ -32,7 +32,7 @@ export { installWebGpuKernels, uninstallWebGpuKernels } from './model/webgpu/ind
 import type { TrainOptions, TrainResult } from './train/loop.js';
 export type { TrainOptions, TrainResult };
 /**
- * Trains ISFuse with intervention-stable learning (DESIGN.md §3) on a dataset folder: see `isfuse train --help`.
+ * Trains ISFuse with intervention-stable learning (docs/TRAINING.md) on a dataset folder: see `isfuse train --help`.
  * TensorFlow.js loads on the first call, so importing isfuse for fusion or metrics stays light.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""The reference PyTorch five-pass training step (DESIGN.md §3), timed side by side with `isfuse bench train`.
+"""The reference PyTorch five-pass training step (docs/TRAINING.md#training-step), timed side by side with `isfuse bench train`.
 
     /usr/bin/python3 tools/bench_torch_train.py [--batch 8] [--crop 128] [--warmup 1] [--repeats 3] [--threads 2] [--device cpu|cuda] [--json]
 
 Same architecture (tools/isfuse_torch.py), train mode, five passes (base, complementary masking,
 identical-region masking, two modality dropouts), L = L_f + 0.1 L_inv + 0.05 L_nec with the authors' signs,
-Adam lr 1e-4; random inputs and masks (the masks are drawn as DESIGN.md says, outside the timed region).
+Adam lr 1e-4; random inputs and masks (the masks are drawn as docs/TRAINING.md#hole-masks says, outside the timed region).
 Prints median and spread (min, max) of ms per step.
 """
 import argparse

@@ -1,4 +1,4 @@
-"""The ISFuse network (DESIGN.md §1) in PyTorch, written from the specification, and hand-written
+"""The ISFuse network (docs/NETWORK.md) in PyTorch, written from the specification, and hand-written
 safetensors I/O (Debian ships no `safetensors` package).
 
 Module and parameter names follow the reference implementation's state dict, so a checkpoint of the

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values of the ISFuse training losses (DESIGN.md §3), computed with PyTorch (Debian python3-torch)
+"""Reference values of the ISFuse training losses (docs/TRAINING.md#losses), computed with PyTorch (Debian python3-torch)
 independently of the TypeScript code, for test/train/losses.test.ts.
 
     /usr/bin/python3 tools/make_train_fixtures.py     # writes test/fixtures/train/losses.safetensors

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference values and timings for the mmif metric convention, in numpy (development tool, not shipped).
 
-Restates the formulas of ../shared/METRICS.md section 2 (CDDFuse utils/Evaluator.py at commit
+Restates the formulas of docs/METRICS.md#mmif (CDDFuse utils/Evaluator.py at commit
 fd8da1f39d8d403b7343e577bd5a30cba38c7b7b) with the same libraries and number types the reference uses:
 images read as OpenCV gray float32 (section 0), scipy convolve2d, scikit-learn mutual_info_score,
 scikit-image (<= 0.19) structural_similarity with its defaults. --float64 runs the same formulas on float64

@@ -1,5 +1,5 @@
 /**
- * Per-kernel profiles for `isfuse bench train|infer --profile` (issue 6): time, calls and bytes written per
+ * Per-kernel profiles for `isfuse bench train|infer --profile`: time, calls and bytes written per
  * kernel type, largest first.
  *
  * - onnxruntime: its own profiler (session option `enableProfiling`) writes a Chrome-trace JSON file; we keep

@@ -1,5 +1,5 @@
 /**
- * Training-step benchmark: median wall time of one five-pass step (DESIGN.md §3) on random inputs and
+ * Training-step benchmark: median wall time of one five-pass step (docs/TRAINING.md#training-step) on random inputs and
  * masks: warm-up steps, then repeats; median, min and max; the backend; peak TensorFlow.js memory and the
  * process's peak resident memory (onnxruntime's buffers live outside TensorFlow.js).
  * The PyTorch baseline is tools/bench_torch_train.py (same step, same sizes), run on the same machine.

@@ -1,5 +1,5 @@
 /**
- * Random training crops and batches (DESIGN.md §3).
+ * Random training crops and batches (docs/TRAINING.md#recipe).
  *
  * - Crops are S x S. By default both images are cropped at the same position (`alignment: 'aligned'`);
  *   `'independent'` draws a position for each modality, as the reference code does (its pairs are then

@@ -1,10 +1,10 @@
 /**
- * Training and validation pairs from a dataset folder (DESIGN.md §4).
+ * Training and validation pairs from a dataset folder (docs/TRAINING.md#data).
  *
  * A dataset folder holds two sub-folders of same-named images (paired by file stem):
  * - infrared-visible: `ir/` and `vi/` (also accepted: `vis/`);
  * - medical (the data manifest's names): `MRI/` with one of `CT/`, `PET/`, `SPECT/`; MRI is the `vi` side,
- *   CT/PET/SPECT the `ir` side (DESIGN.md §1 input roles).
+ *   CT/PET/SPECT the `ir` side (docs/COLOUR.md#roles).
  * Images are read as one channel in [0, 1]: the visible side as Y of OpenCV's COLOR_RGB2YCrCb (src/io/color.ts;
  * 8-bit colour files), the infrared side as gray (the same Y weights for 3-channel files, as OpenCV's
  * RGB2GRAY); 16-bit files: 0.299 R + 0.587 G + 0.114 B over 65535 (gray: value / 65535).

@@ -5,9 +5,9 @@
  *   (BT.601 full range, chroma offset 128), reproduced with OpenCV's 14-bit fixed-point coefficients and
  *   its rounding (`CV_DESCALE(x, 14) = (x + 8192) >> 14`, then saturate to 0..255).
  *   Checked against python3-opencv on all 2^24 RGB values by tools/make_color_fixtures.py.
- * - {@link grayMmif}: the gray read of the mmif convention (METRICS.md §0): `cv2.cvtColor(BGR2GRAY)` on a
+ * - {@link grayMmif}: the gray read of the mmif convention (docs/METRICS.md#mmif-inputs): `cv2.cvtColor(BGR2GRAY)` on a
  *   float32 image, then numpy's round half to even. OpenCV 4.6's vectorised path evaluates
- *   `fma(R, 0.299f, fma(G, 0.587f, B * 0.114f))` in float32; that order (not the plain sum METRICS.md gives,
+ *   `fma(R, 0.299f, fma(G, 0.587f, B * 0.114f))` in float32; that order (not the plain sum the specification gives,
  *   which differs in the last bit on ~25% of arbitrary RGB triples and after rounding on a few) matched cv2
  *   on all 2^24 RGB values (tools/make_color_fixtures.py). On gray files (R = G = B) both orders agree.
  */

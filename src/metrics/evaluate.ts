@@ -6,7 +6,8 @@
  *   mean and population standard deviation.
  *
  * A convention (`mmif`, the default, or `vifb`) decides how images are read and which metric definitions apply
- * (METRICS.md §3: the same name can mean different numbers); results always carry their convention.
+ * (docs/METRICS.md#same-name-different-metric: the same name can mean different numbers); results always carry their
+ * convention.
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -63,7 +64,7 @@ function checkMetricNames(metrics: unknown): readonly string[] | undefined {
  * @param fused fused image: path or raster; must have the sources' size.
  * @param options convention (default 'mmif'), metric names (default all), decode options.
  * @returns metric name -> value, in the convention's order or the order of `options.metrics`. Values can be NaN
- *   (e.g. CC of a constant image) or +Infinity (PSNR of a perfect copy); see METRICS.md §4.
+ *   (e.g. CC of a constant image) or +Infinity (PSNR of a perfect copy); see docs/METRICS.md#edge-cases.
  * @throws IsfuseError (kind 'input') for unreadable files or differing sizes; (kind 'usage') for unknown
  *   conventions, metric names or options.
  * @example

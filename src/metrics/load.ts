@@ -1,7 +1,7 @@
 /**
  * Loading images for the metrics: file or decoded raster -> the planes a convention's metrics take.
  *
- * - mmif (METRICS.md §0 "CDDFuse"): every image becomes one gray float64 plane of integer values 0..255 through
+ * - mmif (docs/METRICS.md#mmif-inputs): every image becomes one gray float64 plane of integer values 0..255 through
  *   {@link grayMmif} (OpenCV's float32 BGR2GRAY, then round half to even; 1-channel files keep their values;
  *   16-bit files are reduced to 8 bits first, as `cv2.imread` does).
  * - vifb: {@link loadVifb}, one plane per stored channel (`vifbPlanes` in `./vifb/`).

@@ -3,12 +3,12 @@
  * Drives `isfuse eval`, `isfuse metrics` help and the web menus.
  *
  * - `mmif`: the CDDFuse `utils/Evaluator.py` convention most 2023+ multi-modal image fusion papers use
- *   (12 metrics on gray 0..255 images; METRICS.md §2).
- * - `vifb`: the VIFB MATLAB benchmark (13 metrics, per RGB channel; METRICS.md §1).
+ *   (12 metrics on gray 0..255 images; docs/METRICS.md#mmif).
+ * - `vifb`: the VIFB MATLAB benchmark (13 metrics, per RGB channel; docs/METRICS.md#vifb).
  *
  * Names match case-insensitively; each convention may accept aliases (mmif: `VIFF` = `VIF`, CDDFuse's own name).
- * The same name can mean different metrics in the two conventions (METRICS.md §3): a metric is always looked up
- * within one convention, never across.
+ * The same name can mean different metrics in the two conventions (docs/METRICS.md#same-name-different-metric): a
+ * metric is always looked up within one convention, never across.
  */
 import { invalidParameter, unknownName } from '../core/errors.js';
 import { mmifAliases, mmifMetrics } from './mmif/index.js';

@@ -1,7 +1,8 @@
 /**
  * Formatting evaluation results: aligned text table, CSV, JSON, Markdown. Every format names the convention
- * (METRICS.md §3: the two conventions give different numbers under the same names, so an unlabelled table would
- * be ambiguous): the table and Markdown in a title line, CSV in a `convention` column, JSON in a `convention` key.
+ * (docs/METRICS.md#same-name-different-metric: the two conventions give different numbers under the same names, so an
+ * unlabelled table would be ambiguous): the table and Markdown in a title line, CSV in a `convention` column, JSON in a
+ * `convention` key.
  *
  * Non-finite values: the table, CSV and Markdown print `NaN`, `inf`, `-inf`; JSON, which has no such numbers,
  * prints `null` (for NaN and for infinities alike).

@@ -1,12 +1,12 @@
 import type { Plane } from '../core/image.js';
 
-/** The two metric conventions papers use (see METRICS.md / README). */
+/** The two metric conventions papers use (see docs/METRICS.md / README). */
 export type Convention = 'mmif' | 'vifb';
 
 export type Plane64 = Plane<Float64Array>;
 
 /**
- * mmif inputs: three gray planes of 0..255 values (the mmif loader's rounding, METRICS.md §0),
+ * mmif inputs: three gray planes of 0..255 values (the mmif loader's rounding, docs/METRICS.md#mmif-inputs),
  * all the same size. ir = infrared / functional image, vis = visible / MRI.
  */
 export interface MmifInputs {

@@ -111,7 +111,7 @@ async function setupWebgpu(auto: boolean): Promise<string> {
   const kind = adapterKind(adapter);
   if (kind.software && auto) throw usageError(`backend 'webgpu': only a software adapter answered (${kind.text}); name --backend webgpu to use it anyway`);
   await activateTf('webgpu');
-  // isfuse's own kernels (model/webgpu/index.ts): 3x3 convolutions, training BatchNorm, attention (issue 6)
+  // isfuse's own kernels (model/webgpu/index.ts): 3x3 convolutions, training BatchNorm, attention
   const { installWebGpuKernels } = await import('./webgpu/index.js');
   installWebGpuKernels();
   return `TensorFlow.js webgpu (isfuse kernels${kind.software ? `; software adapter: ${kind.text}` : ''})`;

@@ -1,7 +1,8 @@
 // evaluate() / evaluateDirs() (src/metrics/evaluate.ts), the report formats (src/metrics/report.ts) and the
 // `isfuse eval` command (src/cli/commands/eval.ts). Images are synthetic (seeded), written to a temporary folder
 // as PNG / JPEG with sharp. Expected values come from calling the metric functions directly on the same planes
-// (exact equality: the same code path must give the same numbers) and from METRICS.md §4 for constant images.
+// (exact equality: the same code path must give the same numbers) and from docs/METRICS.md#edge-cases for constant
+// images.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -103,7 +104,7 @@ test('evaluate: bad options are usage errors (unknown key, metric, convention)',
   await assert.rejects(evaluate(a, '/nonexistent/vis.png', '/nonexistent/fused.png'), isError('input', /nonexistent\/vis\.png/));
 });
 
-test('evaluate: constant images never crash and follow METRICS.md §4 (CC/SCD NaN, MI 0, VIF 1 per constant source)', async () => {
+test('evaluate: constant images never crash and follow docs/METRICS.md#edge-cases (CC/SCD NaN, MI 0, VIF 1 per constant source)', async () => {
   const c = constantRaster(100), f = raster(11);
   const v = await evaluate(c, c, f);
   assert.ok(Number.isNaN(v.CC) && Number.isNaN(v.SCD));

@@ -1,5 +1,5 @@
-// The metric registry (src/metrics/registry.ts). Expected names and orders come from METRICS.md §1-2 and the
-// reference evaluators' printing order; error shapes from src/core/errors.ts.
+// The metric registry (src/metrics/registry.ts). Expected names and orders come from docs/METRICS.md#vifb, #mmif and
+// the reference evaluators' printing order; error shapes from src/core/errors.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IsfuseError } from '../../src/core/errors.js';

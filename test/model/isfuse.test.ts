@@ -76,7 +76,7 @@ test('training-mode forward on wasm: batch-statistics BatchNorm and running-stat
 });
 
 test('training-mode gradients match PyTorch (float64 reference) on cpu', async () => {
-  // wasm has no Conv2DBackpropFilter kernel (DESIGN §6), so gradients are checked on cpu
+  // wasm has no Conv2DBackpropFilter kernel (docs/ENGINES.md), so gradients are checked on cpu
   await useBackend('cpu');
   const p = paramsFromValues(await readIsfuseWeights(WEIGHTS_PATH));
   const vars = trainableVariables(p);

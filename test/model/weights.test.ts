@@ -14,7 +14,7 @@ import { WEIGHTS_PATH } from './fixtures.js';
 
 const TOOL = fileURLToPath(new URL('../../tools/make_model_fixtures.py', import.meta.url));
 
-test('parameter counts match DESIGN §1: 192,388 used, 231,780 in the state dict', () => {
+test('parameter counts match docs/NETWORK.md: 192,388 used, 231,780 in the state dict', () => {
   assert.deepEqual(parameterCounts(), { used: 192388, all: 231780 });
   const spec = stateDictSpec();
   assert.equal(spec.length, 233); // tensors in the reference state_dict()

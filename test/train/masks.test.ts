@@ -1,4 +1,4 @@
-// Hole-mask statistics and the complementary rule (DESIGN.md §3), over many seeded draws.
+// Hole-mask statistics and the complementary rule (docs/TRAINING.md#hole-masks), over many seeded draws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/data/random.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6's GPU measurements in one run on the device machine, most important first, each under its own time
+# The GPU measurements in one run on the device machine, most important first, each under its own time
 # limit and all under one deadline (GPU_CHECK_SECONDS, default 570: a step that would pass it is cut short or
 # skipped, so the logs always come back). First, here: tools/device/pack.sh. Then:
 #   device run  command: tools/device/gpu-check.sh   carry: [".dev/gpu", "dist"]   timeout_s: 590

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs what a GPU session's device machine lacks into .dev/gpu/, to be carried there with dist/ (issue 6's GPU
+# Packs what a GPU session's device machine lacks into .dev/gpu/, to be carried there with dist/ (for the GPU
 # measurements; docs/PERFORMANCE.md "WebGPU kernels"). The device machine has a GPU, Python with PyTorch and
 # the NVIDIA Vulkan driver, but no Node, no node_modules and no Vulkan loader; the device tool carries 64 MiB.
 #   node.xz          this machine's Node binary

@@ -1,4 +1,4 @@
-/** `isfuse train`: intervention-stable training (DESIGN.md §3) on a dataset folder. */
+/** `isfuse train`: intervention-stable training (docs/TRAINING.md) on a dataset folder. */
 import { Command, Option } from 'commander';
 import { invalidParameter, usageError } from '../../core/errors.js';
 import { TRAIN_BACKENDS } from '../../model/backend-names.js';
@@ -42,7 +42,7 @@ export function trainCommand(): Command {
     .description(
       'Train on a dataset folder (ir/ + vi/, or MRI/ + CT|PET|SPECT/, images paired by name).\n' +
         'Writes OUT/weights.safetensors (reference PyTorch names), OUT/checkpoint.safetensors (resumable),\n' +
-        'OUT/train.jsonl (one line per step) and OUT/curve.svg. Loss: L_f + 0.1 L_inv + 0.05 L_nec (DESIGN.md §3).',
+        'OUT/train.jsonl (one line per step) and OUT/curve.svg. Loss: L_f + 0.1 L_inv + 0.05 L_nec (docs/TRAINING.md).',
     )
     .requiredOption('--data <dir>', 'training dataset folder')
     .option('--val <dir>', 'validation dataset folder (mmif metrics)')

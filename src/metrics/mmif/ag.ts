@@ -1,7 +1,7 @@
 /**
  * AG — average gradient of the fused image (mmif convention).
  *
- * Definition (METRICS.md §2.4): `gx`, `gy` = central differences `(F(j+1) - F(j-1)) / 2` inside, one-sided
+ * Definition (docs/METRICS.md#mmif-ag): `gx`, `gy` = central differences `(F(j+1) - F(j-1)) / 2` inside, one-sided
  * differences in the first and last column (row); `AG = mean over all N pixels of sqrt((gx^2 + gy^2) / 2)`.
  * Higher is better. Depends on the fused image only. Invariant to adding a constant.
  *

@@ -1,7 +1,7 @@
 /**
  * CC — correlation coefficient between the fused image and the sources (mmif convention).
  *
- * Definition (METRICS.md §2.7): `CC = (r(A, F) + r(B, F)) / 2` with Pearson's r. Higher is better; range -1..1.
+ * Definition (docs/METRICS.md#mmif-cc): `CC = (r(A, F) + r(B, F)) / 2` with Pearson's r. Higher is better; range -1..1.
  * Symmetric in A and B; invariant to adding a constant to, or positively scaling, any image.
  * A constant image gives 0/0 = NaN (as the reference).
  *

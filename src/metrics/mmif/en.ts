@@ -1,7 +1,7 @@
 /**
  * EN — Shannon entropy of the fused image (mmif convention).
  *
- * Definition (METRICS.md §2.1): `q = round_half_even(F)` as 8-bit values, `h = hist256(q) / N`,
+ * Definition (docs/METRICS.md#mmif-en): `q = round_half_even(F)` as 8-bit values, `h = hist256(q) / N`,
  * `EN = -sum_{h(b) > 0} h(b) log2 h(b)` in bits. Range 0..8; higher means more information (direction: higher is
  * better). Depends on the fused image only.
  *

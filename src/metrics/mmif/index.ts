@@ -1,5 +1,5 @@
 /**
- * The mmif convention (CDDFuse utils/Evaluator.py, METRICS.md §2): 12 metrics on gray 0..255 planes, in the
+ * The mmif convention (CDDFuse utils/Evaluator.py, docs/METRICS.md#mmif): 12 metrics on gray 0..255 planes, in the
  * order papers print them. VIF is the metric CDDFuse and the golden file call 'VIFF' ({@link mmifAliases}).
  */
 import type { MmifMetric } from '../types.js';

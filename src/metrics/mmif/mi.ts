@@ -1,7 +1,7 @@
 /**
  * MI — mutual information between the fused image and each source (mmif convention).
  *
- * Definition (METRICS.md §2.5): `MI = I(F; A) + I(F; B)`, `I` the mutual information in **nats** of the
+ * Definition (docs/METRICS.md#mmif-mi): `MI = I(F; A) + I(F; B)`, `I` the mutual information in **nats** of the
  * contingency table of the exact pixel values (no normalisation, no re-binning):
  * `I = sum_ij p_ij ln(p_ij / (p_i p_j))` over non-empty cells. Higher is better. Symmetric in A and B.
  * A constant image carries no information: its I is exactly 0.

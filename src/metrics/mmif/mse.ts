@@ -1,7 +1,7 @@
 /**
  * MSE — mean squared error between the fused image and the sources (mmif convention).
  *
- * Definition (METRICS.md §2.6): `MSE = (mean((A - F)^2) + mean((B - F)^2)) / 2`, in squared 0..255 units.
+ * Definition (docs/METRICS.md#mmif-mse): `MSE = (mean((A - F)^2) + mean((B - F)^2)) / 2`, in squared 0..255 units.
  * **Lower is better.** Symmetric in A and B; 0 iff F = A = B.
  *
  * Paper: P. Jagalingam, A. V. Hegde, "A review of quality metrics for fused image", Aquatic Procedia 4, 2015.

@@ -1,8 +1,8 @@
 /**
  * PSNR — peak signal-to-noise ratio of the fused image against the sources (mmif convention).
  *
- * Definition (METRICS.md §2.8): `PSNR = 10 log10( max(F)^2 / MSE )` in dB with MSE of §2.6 (the mean of the two
- * sources' MSEs). **The peak is the largest pixel of the fused image, not 255.** Higher is better.
+ * Definition (docs/METRICS.md#mmif-psnr): `PSNR = 10 log10( max(F)^2 / MSE )` in dB with the MSE of #mmif-mse (the mean
+ * of the two sources' MSEs). **The peak is the largest pixel of the fused image, not 255.** Higher is better.
  * Symmetric in A and B. Zero error gives +Infinity (0/0 = NaN if F is also all zeros), as numpy does.
  *
  * Paper: P. Jagalingam, A. V. Hegde, "A review of quality metrics for fused image", Aquatic Procedia 4, 2015.

@@ -2,7 +2,7 @@
  * Qabf — Xydeas-Petrović gradient-based fusion performance (mmif convention): how much of the sources' edge
  * strength and orientation the fused image preserves, weighted by the sources' edge strength.
  *
- * Definition (METRICS.md §2.11 with the per-pixel model of §1.7):
+ * Definition (docs/METRICS.md#mmif-qabf with the per-pixel model of #vifb-qabf):
  * - Sobel responses by true 2-D convolution with zero padding, same size:
  *   `Sx = X * [[-1,0,1],[-2,0,2],[-1,0,1]]`, `Sy = X * [[1,2,1],[0,0,0],[-1,-2,-1]]`;
  *   `g = sqrt(Sx^2 + Sy^2)`; `alpha = atan(Sy / Sx)`, and `pi/2` wherever `Sx == 0`.
@@ -10,8 +10,8 @@
  *   reference's quirk, kept); `Aa = 1 - |alpha_X - alpha_F| / (pi/2)`;
  *   `Q = 0.9994 / (1 + exp(-15 (G - 0.5))) * 0.9879 / (1 + exp(-22 (Aa - 0.8)))`.
  * - `Qabf = sum(Q_AF g_A + Q_BF g_B) / sum(g_A + g_B)` (L = 1). Range 0..~1, higher is better.
- *   Symmetric in A and B. Both sources without any Sobel response: 0/0 = NaN (METRICS.md §4); with zero padding
- *   that means all-zero images (a non-zero constant image has gradients along its border).
+ *   Symmetric in A and B. Both sources without any Sobel response: 0/0 = NaN (docs/METRICS.md#edge-cases); with zero
+ *   padding that means all-zero images (a non-zero constant image has gradients along its border).
  * No x255 scaling here, unlike VIFB's Qabf, so the quirk gives `0.9994 / (1 + exp(-15 (g_F - 0.5)))`.
  *
  * Paper: C. S. Xydeas, V. Petrović, "Objective image fusion performance measure", Electron. Lett. 36(4), 2000.

@@ -1,7 +1,7 @@
 /**
  * SCD — sum of the correlations of differences (mmif convention).
  *
- * Definition (METRICS.md §2.9): `SCD = r(A, F - B) + r(B, F - A)` with Pearson's r: how much of each source
+ * Definition (docs/METRICS.md#mmif-scd): `SCD = r(A, F - B) + r(B, F - A)` with Pearson's r: how much of each source
  * the fused image carries beyond the other source. Higher is better; range -2..2. Symmetric in A and B.
  * A constant source, or `F - B` / `F - A` constant, gives 0/0 = NaN (as the reference).
  *

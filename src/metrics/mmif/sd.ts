@@ -1,7 +1,7 @@
 /**
  * SD — standard deviation of the fused image (mmif convention): contrast.
  *
- * Definition (METRICS.md §2.2): population standard deviation of F, `sqrt(mean((F - mean F)^2))` (ddof = 0,
+ * Definition (docs/METRICS.md#mmif-sd): population standard deviation of F, `sqrt(mean((F - mean F)^2))` (ddof = 0,
  * `np.std`). Higher is better. Depends on the fused image only. Invariant to adding a constant.
  *
  * Paper: Y.-J. Rao, "In-fibre Bragg grating sensors", Meas. Sci. Technol. 8(4), 1997 (cited for SD by the

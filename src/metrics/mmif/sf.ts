@@ -1,7 +1,7 @@
 /**
  * SF — spatial frequency of the fused image (mmif convention).
  *
- * Definition (METRICS.md §2.3):
+ * Definition (docs/METRICS.md#mmif-sf):
  * `SF = sqrt( mean_{H x (W-1)} (F(i,j+1) - F(i,j))^2 + mean_{(H-1) x W} (F(i+1,j) - F(i,j))^2 )`
  * (row and column frequencies, each averaged over its own number of differences). Higher is better.
  * Depends on the fused image only. Invariant to adding a constant; scales linearly with the image.

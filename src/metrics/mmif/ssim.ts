@@ -1,8 +1,8 @@
 /**
  * SSIM — structural similarity of the fused image with each source, as the mmif convention computes it.
  *
- * Definition (METRICS.md §2.12): `SSIM = ssim(F, A) + ssim(F, B)` (range up to 2; higher is better; symmetric in
- * A and B) with scikit-image 0.19 `structural_similarity` defaults on 0..255 data:
+ * Definition (docs/METRICS.md#mmif-ssim): `SSIM = ssim(F, A) + ssim(F, B)` (range up to 2; higher is better; symmetric
+ * in A and B) with scikit-image 0.19 `structural_similarity` defaults on 0..255 data:
  * - 7x7 **uniform** window; **sample** statistics: variances and covariance times 49/48;
  * - `data_range = 2` (skimage's default for float input), hence `C1 = (0.01*2)^2 = 4e-4`,
  *   `C2 = (0.03*2)^2 = 3.6e-3` although the data are 0..255: the stabilisers are practically absent;

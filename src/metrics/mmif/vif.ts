@@ -2,7 +2,7 @@
  * VIF — pixel-domain visual information fidelity of the fused image with respect to each source
  * (mmif convention; CDDFuse calls it "VIFF", and the golden file keys it `VIFF`: both names are accepted).
  *
- * Definition (METRICS.md §2.10): `VIF = VIFp(A, F) + VIFp(B, F)`, with VIFp(ref, dist) over four scales
+ * Definition (docs/METRICS.md#mmif-vif): `VIF = VIFp(A, F) + VIFp(B, F)`, with VIFp(ref, dist) over four scales
  * s = 1..4, window `n_s = 2^(5-s) + 1` (17, 9, 5, 3), Gaussian sigma `n_s / 5` normalised to sum 1:
  * - s > 1: `ref <- (ref (*) w_s)[::2, ::2]`, same for dist ('valid' filtering, cumulative over scales);
  * - `mu = x (*) w_s`, `s1 = ref^2 (*) w - mu1^2`, `s2 = dist^2 (*) w - mu2^2`, `s12 = ref dist (*) w - mu1 mu2`;

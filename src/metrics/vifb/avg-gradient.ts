@@ -1,7 +1,7 @@
 /**
  * Avg_gradient (AG) — average gradient of the fused image, vifb convention. Higher is better.
  *
- * Definition (METRICS.md §1.1), per channel k of F (the sources are not used):
+ * Definition (docs/METRICS.md#vifb-avg-gradient), per channel k of F (the sources are not used):
  * `gx`, `gy` = MATLAB `gradient(F_k)` with unit spacing (central differences `(F(j+1) - F(j-1)) / 2` inside,
  * one-sided differences in the first and last column / row); `s = sqrt((gx^2 + gy^2) / 2)`;
  * `AG_k = sum(s over all H*W pixels) / ((H - 1) (W - 1))`; result = mean of AG_k over channels.

@@ -1,6 +1,6 @@
 /**
  * Channel plumbing shared by the vifb metrics: validation of {@link VifbInputs} and VIFB's per-channel
- * wrapper (METRICS.md §0 "VIFB"): for each channel k of the fused image, the single-channel metric runs on
+ * wrapper (docs/METRICS.md#vifb-inputs): for each channel k of the fused image, the single-channel metric runs on
  * `(VI[k], IR[k] or the one IR plane, F[k])`, and the result is the arithmetic mean over the channels.
  *
  * VIFB's fused images all have 3 channels; a 1-channel image is repeated to 3 by {@link vifbInputs}

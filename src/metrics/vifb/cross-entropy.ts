@@ -2,8 +2,8 @@
  * Cross_entropy (CE) — mean of the KL divergences of the sources' histograms from the fused image's, vifb
  * convention. Lower is better.
  *
- * Definition (METRICS.md §1.2), per channel k: `P = hist256(X) / N` for X in {VI_k, IR_k}, `Q = hist256(F_k) / N`,
- * `KL(X, F) = sum over bins with P > 0 and Q > 0 of P log2(P / Q)` (bits);
+ * Definition (docs/METRICS.md#vifb-cross-entropy), per channel k: `P = hist256(X) / N` for X in {VI_k, IR_k},
+ * `Q = hist256(F_k) / N`, `KL(X, F) = sum over bins with P > 0 and Q > 0 of P log2(P / Q)` (bits);
  * `CE_k = (KL(VI_k, F_k) + KL(IR_k, F_k)) / 2`; result = mean over channels. Symmetric in the two sources;
  * 0 when every source histogram equals the fused one; can be negative (bins where Q = 0 are skipped).
  *

@@ -1,6 +1,6 @@
 /**
- * Steps shared by Qcb and Qcv (METRICS.md §1.8-1.9; Z. Liu's `metricChenBlum.m` / `metricChen.m` as copied
- * into VIFB): `normalize1`, and contrast-sensitivity filtering in the frequency domain,
+ * Steps shared by Qcb and Qcv (docs/METRICS.md#vifb-qcb, #vifb-qcv; Z. Liu's `metricChenBlum.m` / `metricChen.m` as
+ * copied into VIFB): `normalize1`, and contrast-sensitivity filtering in the frequency domain,
  * `real(ifft2(ifftshift(fftshift(fft2(X)) .* R)))`, with R a radial function of MATLAB's
  * `freqspace([H, W], 'meshgrid')` grid scaled by `W/k`, `H/k` (k = 30 for Qcb, 8 for Qcv).
  */
@@ -95,7 +95,7 @@ export function mannosSakrisonCsf(r: number): number {
 }
 
 /**
- * Qcb's filter (Chen-Blum, METRICS.md §1.8 step 3): `S(r) = exp(-(r/15.3870)^2) - 0.7622 exp(-(r/1.3456)^2)`,
+ * Qcb's filter (Chen-Blum, docs/METRICS.md#vifb-qcb step 3): `S(r) = exp(-(r/15.3870)^2) - 0.7622 exp(-(r/1.3456)^2)`,
  * grid scaled by W/30, H/30. Cached per size.
  */
 export function qcbFilter(width: number, height: number): FrequencyFilter {
@@ -105,7 +105,7 @@ export function qcbFilter(width: number, height: number): FrequencyFilter {
 }
 
 /**
- * Qcv's filter (Mannos-Sakrison, METRICS.md §1.9 step 4): `2.6 (0.0192 + 0.144 r) exp(-(0.144 r)^1.1)`,
+ * Qcv's filter (Mannos-Sakrison, docs/METRICS.md#vifb-qcv step 4): `2.6 (0.0192 + 0.144 r) exp(-(0.144 r)^1.1)`,
  * grid scaled by W/8, H/8. Cached per size.
  */
 export function qcvFilter(width: number, height: number): FrequencyFilter {

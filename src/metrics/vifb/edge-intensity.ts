@@ -1,7 +1,7 @@
 /**
  * Edge_intensity (EI) — mean Sobel gradient magnitude of the fused image, vifb convention. Higher is better.
  *
- * Definition (METRICS.md §1.3), per channel of F (the sources are not used): MATLAB
+ * Definition (docs/METRICS.md#vifb-edge-intensity), per channel of F (the sources are not used): MATLAB
  * `imfilter(F, fspecial('sobel'), 'replicate')` and the same with the transposed kernel, i.e. correlation with
  * `[[1,2,1],[0,0,0],[-1,-2,-1]]` and its transpose, out-of-image pixels replaced by the nearest edge pixel;
  * `g = sqrt(gx^2 + gy^2)`; EI = mean of g over all pixels and channels (= mean of the per-channel means).

@@ -1,7 +1,7 @@
 /**
  * Entropy (EN) — Shannon entropy of the fused image, vifb convention. Higher is better.
  *
- * Definition (METRICS.md §1.4), per channel k: `P = hist256(floor(F_k)) / N`,
+ * Definition (docs/METRICS.md#vifb-entropy), per channel k: `P = hist256(floor(F_k)) / N`,
  * `EN_k = -sum_{P(b) > 0} P(b) log2 P(b)` (bits, 0..8); result = mean over channels. Depends on F only.
  * Invariant to any permutation of pixels and to any one-to-one remapping of the 256 levels; 0 for a constant image.
  *

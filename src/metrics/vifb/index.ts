@@ -1,7 +1,7 @@
 /**
  * The vifb convention (VIFB MATLAB benchmark, xingchenzhang/VIFB at commit
- * 22b2ea9d91499cc5962d9bdcae9c290270f0fade, METRICS.md §0-1): 13 metrics on per-channel 0..255 planes, in
- * VIFB's order, and how images become those planes (files: `loadVifb` in ../load.ts).
+ * 22b2ea9d91499cc5962d9bdcae9c290270f0fade, docs/METRICS.md#vifb-inputs, #vifb): 13 metrics on per-channel 0..255
+ * planes, in VIFB's order, and how images become those planes (files: `loadVifb` in ../load.ts).
  *
  * @example
  * const inputs = vifbInputs(await loadVifb('ir.png'), await loadVifb('vi.png'), await loadVifb('fused.png'));

@@ -2,10 +2,10 @@
  * Mutinf (MI) — mutual information between each source and the fused image after VIFB's min-max
  * re-quantisation, vifb convention. Higher is better.
  *
- * Definition (METRICS.md §1.5), per channel k: `MI_k = MI(VI_k, F_k) + MI(IR_k, F_k)`, result = mean over channels.
- * `MI(a, b)`: each image is independently stretched, `a' = (a - min) / (max - min)` (all zeros when max = min),
- * and re-quantised `q = round_half_away(255 a')` (the code's `int16()` cast) to 0..255; with the 256 x 256 joint
- * histogram and the two marginals divided by N, `H = -sum p ln p` over non-empty cells (nats) and
+ * Definition (docs/METRICS.md#vifb-mutinf), per channel k: `MI_k = MI(VI_k, F_k) + MI(IR_k, F_k)`, result = mean over
+ * channels. `MI(a, b)`: each image is independently stretched, `a' = (a - min) / (max - min)` (all zeros when
+ * max = min), and re-quantised `q = round_half_away(255 a')` (the code's `int16()` cast) to 0..255; with the 256 x 256
+ * joint histogram and the two marginals divided by N, `H = -sum p ln p` over non-empty cells (nats) and
  * `MI = H_a + H_b - H_ab`. Symmetric in the two sources; MI(x, x) = H(q(x)); a constant image contributes 0;
  * invariant to any increasing affine change of an image (the stretch removes it, up to rounding at exact ties).
  *

@@ -1,7 +1,7 @@
 /**
  * Psnr — VIFB's peak signal-to-noise ratio, vifb convention. Higher is better.
  *
- * Definition (METRICS.md §1.6), per channel k: `MES = (d(VI_k, F_k) + d(IR_k, F_k)) / 2` with VIFB's
+ * Definition (docs/METRICS.md#vifb-psnr), per channel k: `MES = (d(VI_k, F_k) + d(IR_k, F_k)) / 2` with VIFB's
  * `d(X, F) = sqrt(sum (X - F)^2) / N` (see ./rmse.ts), `PSNR_k = 20 log10(255 / sqrt(MES))` dB; result = mean of
  * the per-channel dB values. Typical values 55..65 dB. Symmetric in the two sources; +Infinity when F equals both
  * sources (MES = 0), and the mean over channels is then +Infinity too.

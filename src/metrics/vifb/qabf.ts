@@ -2,7 +2,7 @@
  * Qabf — Xydeas-Petrović edge-preservation metric, vifb convention: how much of the sources' edge strength
  * and orientation the fused image keeps, weighted by the sources' edge strength. Higher is better, 0..~1.
  *
- * Definition (METRICS.md §1.7), per channel k with A = VI_k, B = IR_k, F = F_k; result = mean over channels:
+ * Definition (docs/METRICS.md#vifb-qabf), per channel k with A = VI_k, B = IR_k, F = F_k; result = mean over channels:
  * - every image is multiplied by 255 (the inputs are already 0..255, so 0..65025; the reference's
  *   `255*im2double(x)` on doubles);
  * - Sobel responses by true convolution with zero padding, same size:
@@ -11,8 +11,8 @@
  * - for X in {A, B}: `G = g_F / g_X` if `g_X > g_F`, **`g_F` if `g_X == g_F`** (quirk), `g_X / g_F` otherwise;
  *   `Aa = 1 - |alpha_X - alpha_F| / (pi/2)`; `Q_XF = 0.9994 / (1 + exp(-15 (G - 0.5))) * 0.9879 / (1 + exp(-22 (Aa - 0.8)))`;
  * - `Qabf = sum(Q_AF g_A + Q_BF g_B) / sum(g_A + g_B)`.
- * Symmetric in A and B. Both sources without any Sobel response: 0/0 = NaN (METRICS.md §4); with zero padding
- * that means all-zero sources (the border of a non-zero constant image is an edge).
+ * Symmetric in A and B. Both sources without any Sobel response: 0/0 = NaN (docs/METRICS.md#edge-cases); with zero
+ * padding that means all-zero sources (the border of a non-zero constant image is an edge).
  *
  * Paper: C. S. Xydeas, V. Petrović, "Objective image fusion performance measure", Electronics Letters 36(4),
  * 308-309, 2000 (VIFB's header cites it as "Military Technical Courier").

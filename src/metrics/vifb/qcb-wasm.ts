@@ -1,5 +1,5 @@
 /**
- * Qcb's local contrast (METRICS.md §1.8 steps 3-4) on WebAssembly SIMD: from a CSF-filtered plane `X~`, the
+ * Qcb's local contrast (docs/METRICS.md#vifb-qcb steps 3-4) on WebAssembly SIMD: from a CSF-filtered plane `X~`, the
  * zero-padded 'same' filterings by the two 31x31 Gaussians and the mask `C' = C^3 / (C^2 + 0.0001)`,
  * `C = |Y2 / Y4 - 1|`, in one call. Why: this was about a third of Qcb's time as two generic 'valid' filterings
  * (../common/wasm-filter.ts) of a zero-padded copy; here both Gaussians share one horizontal pass, the symmetric taps

@@ -2,7 +2,7 @@
  * Qcb — Chen-Blum perceptual fusion metric, vifb convention: how well the fused image preserves the local,
  * contrast-sensitivity-filtered contrast of the more salient source. Higher is better, 0..1.
  *
- * Definition (METRICS.md §1.8), per channel k with A = VI_k, B = IR_k, F = F_k; result = mean over channels:
+ * Definition (docs/METRICS.md#vifb-qcb), per channel k with A = VI_k, B = IR_k, F = F_k; result = mean over channels:
  * 1. `normalize1` each of A, B, F (./csf.ts): `round_half_away(255 (x - min) / (max - min))`; an all-zero image
  *    is left unchanged; a constant non-zero image becomes NaN (0/0).
  * 2. CSF filtering in the frequency domain: `X~ = real(ifft2(ifftshift(fftshift(fft2(X)) .* S)))` with

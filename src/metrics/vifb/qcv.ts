@@ -3,7 +3,7 @@
  * source and the fused image over 16x16 regions, weighted by the regions' edge saliency. Lower is better
  * (0 when F equals both sources); values in the hundreds to thousands.
  *
- * Definition (METRICS.md §1.9), per channel k with A = VI_k, B = IR_k, F = F_k; result = mean over channels:
+ * Definition (docs/METRICS.md#vifb-qcv), per channel k with A = VI_k, B = IR_k, F = F_k; result = mean over channels:
  * 1. `normalize1` each of A, B, F (./csf.ts).
  * 2. Edge strength of A and B: `gx = X (*) [[-1,0,1],[-2,0,2],[-1,0,1]]`, `gy = X (*) [[-1,-2,-1],[0,0,0],[1,2,1]]`
  *    (`filter2` 'same': correlation, zero padding), `G = sqrt(gx^2 + gy^2)`.
@@ -31,7 +31,7 @@
  * golden values to 1e-9 relative (observed max 3e-15 on the 12 golden cases).
  * Quirks reproduced: partial tiles at the bottom/right are averaged over 256 entries (padding zeros included);
  * they add nothing to the saliency sums. The reference also computes F's gradient and all gradient angles; they
- * are unused and skipped here. Both sources flat (all lambda 0): 0/0 = NaN (METRICS.md §4).
+ * are unused and skipped here. Both sources flat (all lambda 0): 0/0 = NaN (docs/METRICS.md#edge-cases).
  */
 import type { Plane64, VifbMetric } from '../types.js';
 import { channelTriples, distinctPlanes, perPlane } from './channels.js';

@@ -1,7 +1,7 @@
 /**
  * Rmse — VIFB's "root mean squared error", vifb convention. Lower is better.
  *
- * Definition (METRICS.md §1.10): VIFB's helper `mse(X, F) = sqrt( sum (X - F)^2 ) / N` (root of the *sum*,
+ * Definition (docs/METRICS.md#vifb-rmse): VIFB's helper `mse(X, F) = sqrt( sum (X - F)^2 ) / N` (root of the *sum*,
  * divided by N: the true RMSE divided by sqrt(N)); per channel k
  * `Rmse_k = (d(VI_k, F_k) + d(IR_k, F_k)) / 2`; result = mean over channels. Typical values 0.03..0.2.
  * Symmetric in the two sources; 0 iff F equals both sources; invariant to adding one constant to all three.

@@ -2,7 +2,7 @@
  * Spatial_frequency (SF) — VIFB's spatial frequency of the fused image, with its side-by-side channel quirk.
  * Higher is better.
  *
- * Definition (METRICS.md §1.11): the channels of F are placed side by side as one H x (cW) matrix
+ * Definition (docs/METRICS.md#vifb-spatial-frequency): the channels of F are placed side by side as one H x (cW) matrix
  * `X = [F_1 | F_2 | ... | F_c]` (R, G, B order for c = 3);
  * `RF = sum_{i, j=2..cW} (X(i,j) - X(i,j-1))^2 / (H cW)`, `CF = sum_{i=2..H, j} (X(i,j) - X(i-1,j))^2 / (H cW)`,
  * `SF = sqrt(RF + CF)`. Depends on F only; invariant to adding a constant; scales linearly; 0 for a constant image.

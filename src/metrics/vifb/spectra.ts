@@ -1,7 +1,8 @@
 /**
- * Forward spectra of `normalize1`d planes shared by Qcb and Qcv (METRICS.md §1.8-1.9 step 1-2 / 1-4): both
- * metrics transform the same normalised planes A, B, F of an evaluation, Qcb filtering each X, Qcv the differences
- * A - F and B - F. By linearity `FFT(A - F) = FFT(A) - FFT(F)`, so one set of forward transforms serves both.
+ * Forward spectra of `normalize1`d planes shared by Qcb and Qcv (docs/METRICS.md#vifb-qcb steps 1-2 / #vifb-qcv steps
+ * 1-4): both metrics transform the same normalised planes A, B, F of an evaluation, Qcb filtering each X, Qcv the
+ * differences A - F and B - F. By linearity `FFT(A - F) = FFT(A) - FFT(F)`, so one set of forward transforms serves
+ * both.
  *
  * {@link normalisedSpectra} normalises the distinct planes of one evaluation and transforms the usable ones two at a
  * time (`Z = FFT2(X + iY)`, as {@link filterImages} pairs them: the 'ok' planes in order, a lone last one with a

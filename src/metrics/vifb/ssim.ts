@@ -2,7 +2,7 @@
  * Ssim — structural similarity, vifb convention: `SSIM(VI, F) + SSIM(IR, F)` per channel (a sum, range up to 2),
  * mean over channels. Higher is better.
  *
- * Definition (METRICS.md §1.12): `SSIM(a, b)` with the 11x11 Gaussian window of sigma 1.5 normalised to sum 1
+ * Definition (docs/METRICS.md#vifb-ssim): `SSIM(a, b)` with the 11x11 Gaussian window of sigma 1.5 normalised to sum 1
  * (MATLAB `fspecial('gaussian', 11, 1.5)`; no entry falls below eps * max, so none is zeroed); local statistics by
  * 'valid' correlation (output (H-10) x (W-10), no padding): `mu_a`, `mu_b`, `s_a = E_w[a^2] - mu_a^2`,
  * `s_b = E_w[b^2] - mu_b^2`, `s_ab = E_w[ab] - mu_a mu_b` (population weighting); `C1 = (0.01 * 255)^2`,

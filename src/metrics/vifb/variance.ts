@@ -2,7 +2,7 @@
  * Variance — population standard deviation of the fused image (despite the name), vifb convention.
  * Higher is better.
  *
- * Definition (METRICS.md §1.13), per channel k: `sqrt( sum (F_k - mean(F_k))^2 / N )`; result = mean over
+ * Definition (docs/METRICS.md#vifb-variance), per channel k: `sqrt( sum (F_k - mean(F_k))^2 / N )`; result = mean over
  * channels. Depends on F only. Invariant to adding a constant; scales with |c| under multiplication by c;
  * 0 for a constant image.
  *

@@ -1,5 +1,5 @@
 /**
- * The CFI's pooled cross-attention in one WebGPU pass (issue 6): out = softmax(rows M + c) V per sample, with
+ * The CFI's pooled cross-attention in one WebGPU pass: out = softmax(rows M + c) V per sample, with
  * rows [N, P, Ci] the query features, M [N, Ci, T] the query convolution folded into the pooled keys, c [N, 1, T]
  * the query bias's logits and V [N, T, C] the pooled values (src/model/train-ops.ts builds them). The stock path
  * is a product, an addition, a softmax (max, subtract, exp, sum, divide) and a second product over [P, T]

@@ -1,6 +1,6 @@
 /**
  * WebGPU kernels for the training-mode BatchNorm + LeakyReLU that follows every 3x3 convolution of ISFuse
- * (the `cblTrain` block of src/model/train-ops.ts; issue 6). With the stock kernels the block's forward is
+ * (the `cblTrain` block of src/model/train-ops.ts). With the stock kernels the block's forward is
  * five passes over the conv output (two channel sums as products with a row of ones, a squared difference,
  * BatchNorm, PReLU) and its backward seven; here it is two each:
  *

@@ -1,13 +1,13 @@
 /**
  * WebGPU kernels for the convolutions ISFuse spends its time in: 3x3, stride 1, padding 1 (output the size of
- * the input), NHWC, float32 (issue 6, DESIGN.md §6). Registered in place of TensorFlow.js's own `Conv2D`,
+ * the input), NHWC, float32 (docs/ENGINES.md). Registered in place of TensorFlow.js's own `Conv2D`,
  * `FusedConv2D` (bias, optionally LeakyReLU: inference), `Conv2DBackpropInput` and `Conv2DBackpropFilter`
  * webgpu kernels by {@link installWebGpuConvKernels}; any other convolution (1x1, strides, dilations, NCHW,
  * other paddings, other activations) goes to the stock kernel unchanged.
  *
  * Why by hand: the filter gradient written as a forward convolution (the wasm path, conv-ops.ts) is a
  * convolution with an HxW filter, which the webgpu backend runs through im2col buffers (out of GPU memory on
- * an H200 at batch 16, 256x256: issue 6); its own Conv2DBackpropFilter kernel gives each of the 9*Ci*Co
+ * an H200 at batch 16, 256x256); its own Conv2DBackpropFilter kernel gives each of the 9*Ci*Co
  * outputs one thread that loops over every pixel of the batch (9216 threads for 32 -> 32 channels: a GPU
  * mostly idle); and its forward is a generic implicit-GEMM kernel. Measured against the stock kernels:
  * bench/webgpu-kernels.ts, docs/PERFORMANCE.md.

@@ -1,4 +1,4 @@
-// AG (src/metrics/mmif/ag.ts). Reference values hand-derived from METRICS.md §2.4; tolerance 1e-15 relative.
+// AG (src/metrics/mmif/ag.ts). Reference values hand-derived from docs/METRICS.md#mmif-ag; tolerance 1e-15 relative.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AG, ag } from '../../../src/metrics/mmif/ag.js';

@@ -1,4 +1,5 @@
-// CC (src/metrics/mmif/cc.ts). Reference values hand-derived from Pearson's r (METRICS.md §2.7); tolerance 1e-12.
+// CC (src/metrics/mmif/cc.ts). Reference values hand-derived from Pearson's r (docs/METRICS.md#mmif-cc); tolerance
+// 1e-12.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CC, cc } from '../../../src/metrics/mmif/cc.js';
@@ -26,7 +27,7 @@ test('CC: symmetric in A and B; invariant to a positive affine change of F; with
   assert.ok(v >= -1 && v <= 1);
 });
 
-test('CC: a constant image gives NaN (0/0, as the reference; METRICS.md §4)', () => {
+test('CC: a constant image gives NaN (0/0, as the reference; docs/METRICS.md#edge-cases)', () => {
   const a = randomPlane(6, 6, 14);
   assert.ok(Number.isNaN(cc(a, a, constant(6, 6, 5))));
 });

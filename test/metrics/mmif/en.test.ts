@@ -1,4 +1,4 @@
-// EN (src/metrics/mmif/en.ts). Reference values are hand-derived from the definition (METRICS.md §2.1);
+// EN (src/metrics/mmif/en.ts). Reference values are hand-derived from the definition (docs/METRICS.md#mmif-en);
 // tolerance 1e-12 relative unless stated. Real-data agreement is in golden-mmif.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { EN, en } from '../../../src/metrics/mmif/en.js';
 import { plane64 } from '../../../src/core/image.js';
 import { assertRel, constant, fromRows, randomPlane, rng } from './helpers.js';
 
-test('EN: a constant image has entropy 0 (METRICS.md §4)', () => {
+test('EN: a constant image has entropy 0 (docs/METRICS.md#edge-cases)', () => {
   assert.equal(en(constant(9, 7, 123)), 0);
 });
 

@@ -1,5 +1,5 @@
 // MI (src/metrics/mmif/mi.ts, common/histogram.ts). Reference values: hand-derived (entropies of simple images) and
-// an independent naive contingency-table computation written below from the definition (METRICS.md §2.5);
+// an independent naive contingency-table computation written below from the definition (docs/METRICS.md#mmif-mi);
 // tolerance 1e-12 relative.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +31,7 @@ test('MI: F = A = B with two equally frequent values gives 2 ln 2 nats (I(F;A) =
   assertRel(mi(a, a, a), 2 * Math.LN2, 1e-15);
 });
 
-test('MI: a constant image has exactly 0 mutual information (sklearn single-value rule; METRICS.md §4)', () => {
+test('MI: a constant image has exactly 0 mutual information (sklearn single-value rule; docs/METRICS.md#edge-cases)', () => {
   const a = randomPlane(9, 9, 30);
   assert.equal(mi(a, a, constant(9, 9, 17)), 0);
   assert.equal(mutualInfoNats(constant(9, 9, 3).data, a.data), 0);

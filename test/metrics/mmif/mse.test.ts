@@ -1,4 +1,4 @@
-// MSE (src/metrics/mmif/mse.ts). Reference values hand-derived from METRICS.md §2.6; tolerance 1e-15 relative.
+// MSE (src/metrics/mmif/mse.ts). Reference values hand-derived from docs/METRICS.md#mmif-mse; tolerance 1e-15 relative.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MSE, mse } from '../../../src/metrics/mmif/mse.js';

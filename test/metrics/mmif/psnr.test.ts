@@ -1,4 +1,5 @@
-// PSNR (src/metrics/mmif/psnr.ts). Reference values hand-derived from METRICS.md §2.8; tolerance 1e-15 relative.
+// PSNR (src/metrics/mmif/psnr.ts). Reference values hand-derived from docs/METRICS.md#mmif-psnr; tolerance 1e-15
+// relative.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PSNR, psnr } from '../../../src/metrics/mmif/psnr.js';

@@ -1,6 +1,6 @@
 // Qabf (src/metrics/mmif/qabf.ts). Reference values: an independent naive implementation below (generic 2-D
-// convolution with explicit kernel flip and zero padding, straight from METRICS.md §1.7/§2.11), compared at 1e-12
-// relative; closed-form values derived from the definition.
+// convolution with explicit kernel flip and zero padding, straight from docs/METRICS.md#vifb-qabf, #mmif-qabf),
+// compared at 1e-12 relative; closed-form values derived from the definition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plane64 } from '../../../src/core/image.js';
@@ -76,7 +76,7 @@ test('Qabf: symmetric in A and B; within [0, 1]', () => {
   assert.ok(v >= 0 && v <= 1);
 });
 
-test('Qabf: sources without any Sobel response give 0/0 = NaN (METRICS.md §4); a flat fused image gives a finite value', () => {
+test('Qabf: sources without any Sobel response give 0/0 = NaN (docs/METRICS.md#edge-cases); a flat fused image gives a finite value', () => {
   // With zero padding only an all-zero image has no gradient anywhere; a non-zero constant has edges at the border.
   const f = randomPlane(8, 8, 56);
   assert.ok(Number.isNaN(qabf(constant(8, 8, 0), constant(8, 8, 0), f)));

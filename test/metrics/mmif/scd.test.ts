@@ -1,4 +1,5 @@
-// SCD (src/metrics/mmif/scd.ts). Reference values derived from the definition (METRICS.md §2.9); tolerance 1e-12.
+// SCD (src/metrics/mmif/scd.ts). Reference values derived from the definition (docs/METRICS.md#mmif-scd); tolerance
+// 1e-12.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCD, scd } from '../../../src/metrics/mmif/scd.js';
@@ -24,7 +25,7 @@ test('SCD: symmetric in A and B; within [-2, 2]', () => {
   assert.ok(v >= -2 && v <= 2);
 });
 
-test('SCD: a constant source gives NaN (0/0, METRICS.md §4)', () => {
+test('SCD: a constant source gives NaN (0/0, docs/METRICS.md#edge-cases)', () => {
   const b = randomPlane(6, 6, 22);
   assert.ok(Number.isNaN(scd(constant(6, 6, 40), b, average(constant(6, 6, 40), b))));
 });

@@ -1,5 +1,5 @@
-// SD (src/metrics/mmif/sd.ts). Reference values hand-derived from the definition (population std, METRICS.md §2.2);
-// tolerance 1e-12 relative unless stated.
+// SD (src/metrics/mmif/sd.ts). Reference values hand-derived from the definition (population std,
+// docs/METRICS.md#mmif-sd); tolerance 1e-12 relative unless stated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SD, sd } from '../../../src/metrics/mmif/sd.js';

@@ -1,4 +1,4 @@
-// SF (src/metrics/mmif/sf.ts). Reference values hand-derived from METRICS.md §2.3; tolerance 1e-15 relative.
+// SF (src/metrics/mmif/sf.ts). Reference values hand-derived from docs/METRICS.md#mmif-sf; tolerance 1e-15 relative.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IsfuseError } from '../../../src/core/errors.js';

@@ -1,7 +1,7 @@
 // SSIM (src/metrics/mmif/ssim.ts). Reference values: an independent naive implementation below (direct 7x7
-// window statistics per interior pixel, sample covariance, C1 = 4e-4, C2 = 3.6e-3, straight from METRICS.md
-// §2.12), compared at 1e-12 relative; identities derived from the definition. The float32 deviation of the
-// published numbers is measured in golden-mmif.test.ts.
+// window statistics per interior pixel, sample covariance, C1 = 4e-4, C2 = 3.6e-3, straight from
+// docs/METRICS.md#mmif-ssim), compared at 1e-12 relative; identities derived from the definition. The float32 deviation
+// of the published numbers is measured in golden-mmif.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IsfuseError } from '../../../src/core/errors.js';

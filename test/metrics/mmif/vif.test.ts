@@ -1,5 +1,5 @@
 // VIF (src/metrics/mmif/vif.ts). Reference values: an independent naive implementation below (direct 2-D
-// 'valid' convolution with the full 2-D Gaussian window, straight from METRICS.md §2.10), compared at 1e-9
+// 'valid' convolution with the full 2-D Gaussian window, straight from docs/METRICS.md#mmif-vif), compared at 1e-9
 // relative (the separable float64 filtering only changes rounding); identities derived from the definition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,7 +92,7 @@ test('VIF: F = A = B gives 2 (VIFp(A, A) = 1 up to the 1e-10 stabilisers)', () =
   assertRel(vif(a, a, a), 2, 1e-8);
 });
 
-test('VIF: a constant reference gives VIFp = 1.0 (0/0 -> 1, METRICS.md §4); all-constant triple gives 2', () => {
+test('VIF: a constant reference gives VIFp = 1.0 (0/0 -> 1, docs/METRICS.md#edge-cases); all-constant triple gives 2', () => {
   const f = randomPlane(45, 45, 45, true);
   assert.equal(vifp([constant(45, 45, 128)], f)[0], 1);
   assert.equal(vif(constant(45, 45, 10), constant(45, 45, 200), constant(45, 45, 90)), 2);

@@ -4,7 +4,7 @@ import { plane64 } from '../../../src/core/image.js';
 import { Avg_gradient, avgGradientChannel } from '../../../src/metrics/vifb/avg-gradient.js';
 import { constant, mapPlane, rel, texture } from './helpers.js';
 
-// References: hand computations from METRICS.md §1.1 (MATLAB `gradient`: central differences inside,
+// References: hand computations from docs/METRICS.md#vifb-avg-gradient (MATLAB `gradient`: central differences inside,
 // one-sided at the borders); exact up to float64 rounding, tolerance 1e-14 relative.
 
 test('linear image: gradient is exact everywhere, AG = N sqrt((a^2 + b^2) / 2) / ((H-1)(W-1))', () => {

@@ -4,7 +4,7 @@ import { plane64 } from '../../../src/core/image.js';
 import { Cross_entropy, crossEntropyChannel } from '../../../src/metrics/vifb/cross-entropy.js';
 import { constant, rel, rgbTriple } from './helpers.js';
 
-// References: hand computations of METRICS.md §1.2 on 4-pixel images; tolerance 1e-15 relative.
+// References: hand computations of docs/METRICS.md#vifb-cross-entropy on 4-pixel images; tolerance 1e-15 relative.
 const p = (...v: number[]) => plane64(v.length, 1, Float64Array.from(v));
 
 test('hand example: KL(vis, F) with P = (1/2, 1/2), Q = (1/4, 3/4); ir = F adds 0; CE = KL / 2', () => {

@@ -1,6 +1,6 @@
 /**
  * Test helpers for the vifb metrics: deterministic synthetic images, and deliberately naive re-implementations
- * written straight from METRICS.md §1 / the MATLAB code (direct DFT with explicit fftshift / ifftshift and
+ * written straight from docs/METRICS.md#vifb / the MATLAB code (direct DFT with explicit fftshift / ifftshift and
  * freqspace, full 2-D windows, explicit padding, MATLAB's per-pixel loops). They share no code with src/ beyond
  * the Plane type and the seeded PRNG, so agreement with them checks the fast paths (FFT plans, separable filters, packing two images
  * per FFT, tile bookkeeping) independently of the golden file. Only for small images (O(N^2) DFT).

@@ -10,8 +10,8 @@ import { vifbInputs, vifbMetrics, vifbPlanes } from '../../../src/metrics/vifb/i
 import { constant, mapPlane, rgbTriple, texture } from './helpers.js';
 
 // What is checked here: the registry (names, order, directions), vifbInputs / vifbPlanes / loadVifb plumbing
-// (exact sample values, error kinds and messages), and the constant-image values of METRICS.md §4 (exact: each
-// follows from 0/0, log 0 skipping or identical inputs, derived in the comments).
+// (exact sample values, error kinds and messages), and the constant-image values of docs/METRICS.md#edge-cases (exact:
+// each follows from 0/0, log 0 skipping or identical inputs, derived in the comments).
 
 test('vifbMetrics: the 13 VIFB metrics in VIFB order, vifb convention, directions as VIFB reads them', () => {
   assert.deepEqual(
@@ -56,7 +56,7 @@ test('vifbInputs: size and channel-count mismatches are input errors naming the 
   assert.throws(() => vifbMetrics[0]!.compute({ vis: [a], ir: [a], fused: [a, a, a] }), IsfuseError);
 });
 
-test('constant images never throw and give the values of METRICS.md §4', () => {
+test('constant images never throw and give the values of docs/METRICS.md#edge-cases', () => {
   const w = 20, h = 18;
   const z = constant(w, h, 0), c = constant(w, h, 100);
   const same = { vis: [c, c, c], ir: [c], fused: [c, c, c] };

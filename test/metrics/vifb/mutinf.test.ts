@@ -4,7 +4,8 @@ import { plane64 } from '../../../src/core/image.js';
 import { Mutinf, mutinfChannel, mutinfPair, quantizeMinMax } from '../../../src/metrics/vifb/mutinf.js';
 import { constant, mapPlane, rel, rgbTriple, texture } from './helpers.js';
 
-// References: closed forms of METRICS.md §1.5 (nats) and the int16() rounding rule; tolerance 1e-15 relative.
+// References: closed forms of docs/METRICS.md#vifb-mutinf (nats) and the int16() rounding rule; tolerance 1e-15
+// relative.
 const p = (...v: number[]) => plane64(v.length, 1, Float64Array.from(v));
 
 test('re-quantisation: min-max stretch then round half away from zero (int16 cast)', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Psnr, psnrChannel } from '../../../src/metrics/vifb/psnr.js';
 import { mapPlane, rel, rgbTriple, texture } from './helpers.js';
 
-// References: closed forms of METRICS.md §1.6; tolerance 1e-15 relative.
+// References: closed forms of docs/METRICS.md#vifb-psnr; tolerance 1e-15 relative.
 
 test('error of 1 everywhere: MES = 1/sqrt(N), PSNR = 20 log10(255 N^(1/4)) (~45 dB above the textbook value)', () => {
   const a = texture(20, 20, 3);

@@ -76,7 +76,7 @@ test('symmetric in the sources; bounded by 0..1; invariant to scaling all images
   assert.ok(rel(Qabf.compute({ vis: dbl(t.vis), ir: dbl(t.ir), fused: dbl(t.fused) }), v) < 1e-14);
 });
 
-test('both sources without any Sobel response (all zero): 0/0 = NaN (METRICS.md §4); no throw', () => {
+test('both sources without any Sobel response (all zero): 0/0 = NaN (docs/METRICS.md#edge-cases); no throw', () => {
   const f = texture(10, 10, 5);
   assert.ok(Number.isNaN(qabfChannel(constant(10, 10, 0), constant(10, 10, 0), f)));
   assert.ok(Number.isFinite(qabfChannel(constant(10, 10, 0), f, f)));

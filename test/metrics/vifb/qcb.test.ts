@@ -61,7 +61,7 @@ test('invariant to increasing affine changes of any image (normalize1 removes th
   assert.equal(Qcb.compute({ ...t, fused: f }), Qcb.compute(t));
 });
 
-test('constant images (METRICS.md §4): constant non-zero -> NaN (0/0 in normalize1); all-zero -> NaN; no throw', () => {
+test('constant images (docs/METRICS.md#edge-cases): constant non-zero -> NaN (0/0 in normalize1); all-zero -> NaN; no throw', () => {
   const a = texture(16, 16, 6), f = texture(16, 16, 7);
   assert.ok(Number.isNaN(qcbChannel(a, constant(16, 16, 90), f)));
   assert.ok(Number.isNaN(qcbChannel(a, constant(16, 16, 0), f)));

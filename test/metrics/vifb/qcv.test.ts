@@ -61,7 +61,7 @@ test('invariant to increasing affine changes of any image (normalize1 removes th
   assert.equal(Qcv.compute({ ...t, vis }), Qcv.compute(t));
 });
 
-test('constant images (METRICS.md §4): both sources flat -> NaN; constant non-zero source -> NaN; no throw', () => {
+test('constant images (docs/METRICS.md#edge-cases): both sources flat -> NaN; constant non-zero source -> NaN; no throw', () => {
   const f = texture(16, 16, 7);
   assert.ok(Number.isNaN(qcvChannel(constant(16, 16, 0), constant(16, 16, 0), f)));
   assert.ok(Number.isNaN(qcvChannel(texture(16, 16, 8), constant(16, 16, 30), f)));

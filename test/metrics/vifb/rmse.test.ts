@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rmse, rmseChannel, vifbRootSse } from '../../../src/metrics/vifb/rmse.js';
 import { mapPlane, rel, rgbTriple, texture } from './helpers.js';
 
-// References: closed forms of VIFB's sqrt(SSE)/N (METRICS.md §1.10); exact for integer data, tolerance 1e-15.
+// References: closed forms of VIFB's sqrt(SSE)/N (docs/METRICS.md#vifb-rmse); exact for integer data, tolerance 1e-15.
 
 test("VIFB's quirk: an error of 1 on every pixel gives sqrt(N)/N = 1/sqrt(N), not 1", () => {
   const a = texture(16, 9, 1);

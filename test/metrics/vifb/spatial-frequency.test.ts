@@ -4,8 +4,8 @@ import { plane64 } from '../../../src/core/image.js';
 import { Spatial_frequency, spatialFrequencySideBySide } from '../../../src/metrics/vifb/spatial-frequency.js';
 import { constant, mapPlane, rel, texture } from './helpers.js';
 
-// Reference: a hand computation of METRICS.md §1.11 on X = [R | G | B] (seams included, sums divided by H*3W);
-// exact for integers.
+// Reference: a hand computation of docs/METRICS.md#vifb-spatial-frequency on X = [R | G | B] (seams included, sums
+// divided by H*3W); exact for integers.
 const p2 = (a: number, b: number, c: number, d: number) => plane64(2, 2, Float64Array.of(a, b, c, d));
 
 test('side-by-side quirk: [R|G|B] = [[0 1 4 5 8 9], [2 3 6 7 10 11]] gives sqrt(42/12 + 24/12)', () => {
