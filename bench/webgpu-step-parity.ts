@@ -15,10 +15,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/model/backend.js';
 import { disposeParams, initParams } from '../src/model/isfuse.js';
-import { Rng } from '../src/data/random.js';
+import { Rng } from '../src/core/random.js';
 import { syntheticPair } from '../src/data/synthetic.js';
 import { lumaPlane } from '../src/data/pairs.js';
-import { installConvGradient } from '../src/train/conv-gradient.js';
+import { installConvGradient } from '../src/model/conv-gradient.js';
 import { drawInterventionMasks } from '../src/train/masks.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../src/train/interventions.js';
 import { stepGradients, type LossTerms } from '../src/train/step.js';

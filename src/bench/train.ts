@@ -5,9 +5,9 @@
  * The PyTorch baseline is tools/bench_torch_train.py (same step, same sizes), run on the same machine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/random.js';
+import { Rng } from '../core/random.js';
 import { disposeParams, initParams } from '../model/isfuse.js';
-import { installConvGradient } from '../train/conv-gradient.js';
+import { installConvGradient } from '../model/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
 import { onnxPlan, tfjsMode } from '../train/loop.js';

@@ -15,7 +15,7 @@
  * Every random draw comes from the one {@link Rng}, in this order per batch: (permutation when an epoch
  * starts), then per sample: crop position(s), the three flip flags.
  */
-import type { Rng } from './random.js';
+import type { Rng } from '../core/random.js';
 import type { PairImages } from './pairs.js';
 
 export type CropAlignment = 'aligned' | 'independent';

@@ -7,7 +7,7 @@
  * A good fusion keeps both the texture and the hot objects. Deterministic for a given seed.
  */
 import type { RasterImage } from '../core/image.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../core/random.js';
 
 export interface SyntheticPairOptions {
   width?: number;

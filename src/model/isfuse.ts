@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { oihwToHwio, BN_EPS, type Conv } from './layers.js';
 import { isfuseNetwork, MIN_NETWORK_SIDE, type LayoutOptions, type NetworkOutput } from './network.js';
 import { foldedSource, variableSource, type LayerSource, type SourceOptions, type VariableSourceOptions } from './source.js';
-import { mulberry32 } from '../data/random.js';
+import { mulberry32 } from '../core/random.js';
 
 /** Channel width d of the reference model. */
 export const ISFUSE_DIM = 32;

@@ -1,5 +1,5 @@
 /**
- * The building blocks of the ISFuse network (DESIGN.md §1) as plain functions over TensorFlow.js tensors.
+ * The building blocks of the ISFuse network (docs/NETWORK.md) as plain functions over TensorFlow.js tensors.
  *
  * Layout: activations are NHWC float32 (TensorFlow.js's native layout); convolution filters are HWIO here
  * and OIHW in the PyTorch state dict (see {@link oihwToHwio}). Every function is differentiable, so the

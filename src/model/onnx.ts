@@ -1,5 +1,5 @@
 /**
- * The ISFuse network as an ONNX graph (opset 17), for fast CPU inference with onnxruntime (DESIGN.md §6).
+ * The ISFuse network as an ONNX graph (opset 17), for fast CPU inference with onnxruntime (docs/ENGINES.md#engines).
  *
  * One graph per image size: the adaptive-pool bin matrices and the resize sizes are constants of the
  * graph. Inputs `vi`, `ir`: [1,1,H,W] float32 in [0,1]; outputs `fused` [1,1,H,W], `g3` [1,1,H/4,W/4],

@@ -1,5 +1,5 @@
 /**
- * Fused training-mode operations with hand-written gradients (issue 6, CPU part). They compute the same
+ * Fused training-mode operations with hand-written gradients (for CPU training speed). They compute the same
  * functions as the plain compositions in layers.ts and exist for speed and memory on the wasm backend,
  * where (measured, docs/PERFORMANCE.md "Training on CPU"):
  * - a matmul runs on XNNPACK (~8 GFLOP/s) only as a single 2-D product without transposed operands; batched
@@ -20,7 +20,7 @@
  * test/model/train-ops.test.ts; the webgpu paths: test/webgpu/model.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convFilterGradient, convInputGradient } from './conv-ops.js';
+import { convFilterGradient, convInputGradient } from './conv-gradient.js';
 import { adaptiveAvgPoolTokens, BN_EPS, LEAKY_SLOPE, type Conv } from './layers.js';
 import { BN_LEAKY, BN_LEAKY_GRAD, BN_LEAKY_GRAD_SUMS, BN_STATS } from './webgpu/batchnorm.js';
 import { ATTEND, ATTEND_GRAD, ATTEND_PROBS, attendHandles } from './webgpu/attention.js';
@@ -243,7 +243,7 @@ function attendDirectionFused(fq: tf.Tensor4D, pk: tf.Tensor3D, q: Conv, k: Conv
 }
 
 /**
- * cross = att(Q_v, K_i, V_i) + att(Q_i, K_v, V_v) of the CFI (DESIGN.md §1) with 8x8 pooled tokens, from the
+ * cross = att(Q_v, K_i, V_i) + att(Q_i, K_v, V_v) of the CFI (docs/NETWORK.md#pooled-attention) with 8x8 pooled tokens, from the
  * features fv, fi [N,H,W,C] and the six 1x1 convolutions (HWIO [1,1,C,C] filters and biases). Returns
  * [N,H,W,C]. Equal to layers.ts's pooledCrossAttention on the convolved maps, up to float32 rounding.
  */

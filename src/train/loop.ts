@@ -15,7 +15,7 @@
  * - `curve.svg`: the loss curves (written at the end).
  *
  * The TensorFlow.js backend must be chosen before (model/backend.ts); the Conv2D gradient of
- * conv-gradient.ts is installed here, since wasm has no stock filter gradient.
+ * model/conv-gradient.ts is installed here, since wasm has no stock filter gradient.
  */
 import { mkdir, readFile, rename, writeFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -24,10 +24,10 @@ import * as tf from '@tensorflow/tfjs';
 import { inputError, usageError } from '../core/errors.js';
 import { EpochSampler, cropBatch, usableImages, type CropAlignment, type SamplerState, type SmallImagePolicy } from '../data/crops.js';
 import { loadDataset, type PairImages } from '../data/pairs.js';
-import { Rng, type RngState } from '../data/random.js';
+import { Rng, type RngState } from '../core/random.js';
 import { disposeParams, initParams, paramsFromValues, paramsToValues, type IsfuseParams } from '../model/isfuse.js';
 import { isfuseStateTensors, parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, toFloat32, type RawTensor } from '../model/weights.js';
-import { installConvGradient } from './conv-gradient.js';
+import { installConvGradient } from '../model/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
 import { trainingCurveSvg } from './plot.js';

@@ -13,7 +13,7 @@
  *
  * All draws come from one {@link Rng}, in a fixed order (see {@link drawInterventionMasks}).
  */
-import type { Rng } from '../data/random.js';
+import type { Rng } from '../core/random.js';
 
 export const HOLE_SQUARE = 16;
 export const HOLE_RADIUS = 8;

@@ -1,7 +1,7 @@
 // Seeded PRNG, aligned/independent crops, shared flips, small-image policy, epoch sampling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../src/data/random.js';
+import { Rng } from '../../src/core/random.js';
 import { EpochSampler, augmentInPlace, cropBatch, usableImages } from '../../src/data/crops.js';
 import type { PairImages } from '../../src/data/pairs.js';
 

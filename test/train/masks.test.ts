@@ -1,7 +1,7 @@
 // Hole-mask statistics and the complementary rule (docs/TRAINING.md#hole-masks), over many seeded draws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../src/data/random.js';
+import { Rng } from '../../src/core/random.js';
 import { drawHoles, drawInterventionMasks, rasterizeHoles, HOLE_RADIUS, HOLE_SQUARE } from '../../src/train/masks.js';
 
 test('holes: 1..6 per sample, every count seen, shapes wholly inside, ~70% squares', () => {

@@ -2,7 +2,7 @@
 // TensorFlow.js's stock kernels) and on webgpu with isfuse's kernels, and reports the differences.
 import * as tf from '@tensorflow/tfjs';
 import { installWebGpuConvKernels, uninstallWebGpuConvKernels } from '../../src/model/webgpu/conv3x3.js';
-import { convFilterGradient, convInputGradient } from '../../src/model/conv-ops.js';
+import { convFilterGradient, convInputGradient } from '../../src/model/conv-gradient.js';
 import { recordPrograms, startPage, values } from './page-util.js';
 
 export interface ConvCase {
@@ -36,7 +36,7 @@ export interface ConvResult {
   /** tf.grads of sum(conv2d(x, w) * r): the registered Conv2D gradient */
   gradX: Diff;
   gradW: Diff;
-  /** the training code's gradient helpers (src/model/conv-ops.ts), stride 1 cases only */
+  /** the training code's gradient helpers (src/model/conv-gradient.ts), stride 1 cases only */
   helperDx?: Diff;
   helperDw?: Diff;
   /** the webgpu programs this case ran (shader keys), to tell isfuse's kernels from the stock ones */

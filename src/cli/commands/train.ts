@@ -85,7 +85,7 @@ export function trainCommand(): Command {
       const [{ useTrainingBackend }, { train }, { mmifValidator }] = await Promise.all([
         import('../../model/backend.js'),
         import('../../train/loop.js'),
-        import('../../bench/validate.js'),
+        import('../../train/validate.js'),
       ]);
       const backend = await useTrainingBackend(o.backend);
       process.stderr.write(`isfuse: training on ${backend.description}\n`);

@@ -5,7 +5,7 @@
  * webgpu kernels by {@link installWebGpuConvKernels}; any other convolution (1x1, strides, dilations, NCHW,
  * other paddings, other activations) goes to the stock kernel unchanged.
  *
- * Why by hand: the filter gradient written as a forward convolution (the wasm path, conv-ops.ts) is a
+ * Why by hand: the filter gradient written as a forward convolution (the wasm path, model/conv-gradient.ts) is a
  * convolution with an HxW filter, which the webgpu backend runs through im2col buffers (out of GPU memory on
  * an H200 at batch 16, 256x256); its own Conv2DBackpropFilter kernel gives each of the 9*Ci*Co
  * outputs one thread that loops over every pixel of the batch (9216 threads for 32 -> 32 channels: a GPU
@@ -28,7 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { setNativeConvGradients } from '../conv-ops.js';
+import { setNativeConvGradients } from '../conv-gradient.js';
 import { sumPartialsProgram } from './programs.js';
 
 /** Workgroup tiles. Forward / input gradient: 16x16 output pixels x 32 output channels, input channels 4 at a
@@ -338,7 +338,7 @@ export function webGpuConvKernelsInstalled(): boolean {
 /**
  * Registers the 3x3 convolution kernels for the 'webgpu' backend (process-wide, idempotent), keeping the stock
  * ones for everything else, and makes the training code take its convolution gradients from these kernels
- * (src/model/conv-ops.ts) rather than from forward convolutions. Needs `@tensorflow/tfjs-backend-webgpu`
+ * (src/model/conv-gradient.ts) rather than from forward convolutions. Needs `@tensorflow/tfjs-backend-webgpu`
  * imported first (its kernels are what is replaced).
  */
 export function installWebGpuConvKernels(): void {

@@ -4,8 +4,8 @@
 import { plane64 } from '../../../src/core/image.js';
 import type { Plane64 } from '../../../src/metrics/types.js';
 
-/** mulberry32: a small deterministic PRNG in [0, 1) (the project's own, src/data/random.ts). */
-import { mulberry32 as rng } from '../../../src/data/random.js';
+/** mulberry32: a small deterministic PRNG in [0, 1) (the project's own, src/core/random.ts). */
+import { mulberry32 as rng } from '../../../src/core/random.js';
 export { rng };
 
 /** A w x h plane of random integers 0..255 (seeded), optionally smoothed so it has structure like a photo. */

@@ -8,8 +8,8 @@
 import { plane64 } from '../../../src/core/image.js';
 import type { Plane64, VifbInputs } from '../../../src/metrics/types.js';
 
-/** mulberry32: a small deterministic PRNG in [0, 1) (the project's own, src/data/random.ts). */
-import { mulberry32 as rng } from '../../../src/data/random.js';
+/** mulberry32: a small deterministic PRNG in [0, 1) (the project's own, src/core/random.ts). */
+import { mulberry32 as rng } from '../../../src/core/random.js';
 export { rng };
 
 /** A structured 0..255 integer image: smooth blobs + edges + noise (no flat regions, so no 0/0 anywhere). */

@@ -1,11 +1,11 @@
-// The Conv2D gradient of src/train/conv-gradient.ts against TensorFlow.js's stock gradient (cpu backend)
+// The Conv2D gradient of src/model/conv-gradient.ts against TensorFlow.js's stock gradient (cpu backend)
 // and against central finite differences (float64 on the host). Tolerances: stock vs ours 1e-5 relative to
 // the largest gradient value (float32 summation order differs); finite differences 1e-3 relative (the loss
 // is linear in x and in the filter, so the difference quotient is exact up to float32 rounding).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { installConvGradient, uninstallConvGradient } from '../../src/train/conv-gradient.js';
+import { installConvGradient, uninstallConvGradient } from '../../src/model/conv-gradient.js';
 
 const cases: { x: [number, number, number, number]; f: [number, number, number, number]; pad: 'same' | 'valid' }[] = [
   { x: [2, 7, 6, 3], f: [3, 3, 3, 4], pad: 'same' },
