@@ -47,12 +47,12 @@ export async function benchInfer(o: BenchInferOptions): Promise<BenchInferResult
   const runner = await createRunner(values, o.backend ?? 'auto', { threads, ...(profilePrefix ? { profilePrefix } : {}) });
   try {
     const t0 = performance.now();
-    await runner.run(vi, ir, h, w);
+    await runner.run({ ir, vi, height: h, width: w });
     const firstMs = performance.now() - t0;
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      await runner.run(vi, ir, h, w);
+      await runner.run({ ir, vi, height: h, width: w });
       times.push(performance.now() - t);
     }
     let profile: KernelProfile[] | undefined;
@@ -61,7 +61,7 @@ export async function benchInfer(o: BenchInferOptions): Promise<BenchInferResult
       await runner.endProfiling();
       for (const f of await ortProfileFiles(profilePrefix!)) profile.push(...(await summariseOrtProfile(f)));
     } else if (o.profile) {
-      profile = await profileTfjs(async () => void (await runner.run(vi, ir, h, w)));
+      profile = await profileTfjs(async () => void (await runner.run({ ir, vi, height: h, width: w })));
     }
     return {
       backend: runner.backend.name,

@@ -147,7 +147,7 @@ export async function fuseWithGates(ir: Plane, vis: Plane, options?: FuserOption
   const o = parseIsfuseOptions(options);
   checkPlanes(ir, vis);
   const runner = await loadIsfuse(o);
-  const r = await runner.run(vis.data, ir.data, ir.height, ir.width, { gates: true, maxMemoryBytes: o.maxMemoryBytes });
+  const r = await runner.run({ ir: ir.data, vi: vis.data, height: ir.height, width: ir.width }, { gates: true, maxMemoryBytes: o.maxMemoryBytes });
   const gates = r.gates!.map((g) => upsampleGate(g, ir.width, ir.height)) as [Plane, Plane, Plane];
   return { fused: plane(ir.width, ir.height, r.fused), gates };
 }
@@ -173,7 +173,7 @@ export const isfuse: Fuser = Object.freeze({
     }
     checkPlanes(ir, vis);
     const runner = await loadIsfuse(o);
-    const r = await runner.run(vis.data, ir.data, ir.height, ir.width, { maxMemoryBytes: o.maxMemoryBytes });
+    const r = await runner.run({ ir: ir.data, vi: vis.data, height: ir.height, width: ir.width }, { maxMemoryBytes: o.maxMemoryBytes });
     return plane(ir.width, ir.height, r.fused);
   },
 });

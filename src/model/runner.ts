@@ -5,7 +5,7 @@
  * Example:
  *   const values = await readIsfuseWeights('models/isfuse-ivf.safetensors');
  *   const runner = await createRunner(values, 'auto');
- *   const { fused } = await runner.run(vi, ir, 480, 640);   // Float32Array(480*640) in [0,1]
+ *   const { fused } = await runner.run({ ir, vi, height: 480, width: 640 });   // Float32Array(480*640) in [0,1]
  *   runner.dispose();
  */
 import * as tf from '@tensorflow/tfjs';
@@ -36,13 +36,21 @@ export interface RunOptions {
   readonly maxMemoryBytes?: number;
 }
 
+/** A pair of planes: ir (infrared / functional) and vi (visible luminance / MRI), each H*W row-major in [0,1]. */
+export interface PlanePair {
+  readonly ir: Float32Array;
+  readonly vi: Float32Array;
+  readonly height: number;
+  readonly width: number;
+}
+
 export interface IsfuseRunner {
   readonly backend: ActiveBackend;
   /**
-   * Fuses one pair: vi (visible luminance / MRI) and ir (infrared / functional), each H*W row-major in
-   * [0,1]. Throws an input error before running when the pair needs more memory than the limit.
+   * Fuses one pair (named, so the two same-typed planes cannot be swapped). Throws an input error before
+   * running when the pair needs more memory than the limit.
    */
-  run(vi: Float32Array, ir: Float32Array, height: number, width: number, opts?: RunOptions): Promise<RunResult>;
+  run(pair: PlanePair, opts?: RunOptions): Promise<RunResult>;
   /** onnxruntime with `profilePrefix`: stops the profilers (the files `<prefix>_<date>.json` are then complete). */
   endProfiling?(): Promise<void>;
   dispose(): void;
@@ -53,7 +61,7 @@ function gateMaps(height: number, width: number, g3: Float32Array, g4: Float32Ar
   return [{ width: w3, height: h3, data: g3 }, { width: w2, height: h2, data: g4 }, { width: w1, height: h1, data: g5 }];
 }
 
-function checkPair(vi: Float32Array, ir: Float32Array, height: number, width: number): void {
+function checkPair({ vi, ir, height, width }: PlanePair): void {
   if (vi.length !== height * width || ir.length !== height * width) {
     throw new Error(`internal: ISFuse inputs of ${vi.length} and ${ir.length} samples for ${width}x${height}`);
   }
@@ -64,8 +72,9 @@ export async function createTfjsRunner(values: StateValues, backend: ActiveBacke
   const net = prepareInference(values);
   return {
     backend,
-    async run(vi, ir, height, width, opts = {}) {
-      checkPair(vi, ir, height, width);
+    async run(pair, opts = {}) {
+      checkPair(pair);
+      const { vi, ir, height, width } = pair;
       checkInferenceMemory(height, width, backend, opts.maxMemoryBytes);
       if (tf.getBackend() !== backend.tfBackend) await tf.setBackend(backend.tfBackend);
       const out = tf.tidy(() => {
@@ -124,8 +133,9 @@ export async function createOnnxRunner(values: StateValues, backend: ActiveBacke
   };
   return {
     backend,
-    async run(vi, ir, height, width, opts = {}) {
-      checkPair(vi, ir, height, width);
+    async run(pair, opts = {}) {
+      checkPair(pair);
+      const { vi, ir, height, width } = pair;
       checkInferenceMemory(height, width, backend, opts.maxMemoryBytes);
       const s = await session(height, width);
       const r = await s.run({

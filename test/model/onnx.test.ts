@@ -16,7 +16,7 @@ test('onnx backend: parity with PyTorch on every fixture size (fused and gates)'
   assert.equal(runner.backend.name, 'onnx');
   for (const [h, w] of SIZES) {
     const key = `${h}x${w}`;
-    const r = await runner.run(caseValues(`${key}.vi`), caseValues(`${key}.ir`), h, w, { gates: true });
+    const r = await runner.run({ ir: caseValues(`${key}.ir`), vi: caseValues(`${key}.vi`), height: h, width: w }, { gates: true });
     const got = [r.fused, ...r.gates!.map((g) => g.data)];
     ['fused', 'g3', 'g4', 'g5'].forEach((n, i) => {
       const d = maxAbsDiff(got[i], caseValues(`${key}.${n}`));
