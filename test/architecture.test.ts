@@ -1,12 +1,12 @@
 // The layering rule of docs/ARCHITECTURE.md: a folder of src/ never imports a folder above it in the flow
-// core -> io -> data -> model -> train -> fusion -> metrics -> bench -> cli. Checked on the import
+// core -> filters -> io -> data -> model -> train -> fusion -> metrics -> bench -> cli. Checked on the import
 // statements of every source file (static and dynamic imports, type imports included).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 
-const LAYERS = ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'cli'];
+const LAYERS = ['core', 'filters', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'cli'];
 const src = resolve(new URL('../src', import.meta.url).pathname);
 
 function files(dir: string): string[] {

@@ -1,6 +1,6 @@
 /**
- * A minimal WebAssembly assembler for the metrics' hand-written SIMD kernels (../vifb/fft-wasm.ts,
- * ../vifb/qcb-wasm.ts): LEB128 encoding, the opcodes those kernels use, a function builder with typed locals and
+ * A minimal WebAssembly assembler for the hand-written SIMD kernels (../filters/valid-wasm.ts, the metrics'
+ * ../metrics/vifb/*-wasm.ts): LEB128 encoding, the opcodes those kernels use, a function builder with typed locals and
  * straight-line float64x2 arithmetic, and module assembly / instantiation. Kernels are built from their opcodes at
  * run time, so there is no build step and no binary blob in the repository.
  *
