@@ -26,8 +26,7 @@ export { formatResult, REPORT_FORMATS, type ReportFormat } from './metrics/repor
 export type { Convention, MetricDef, MmifInputs, VifbInputs } from './metrics/types.js';
 
 export { BACKEND_NAMES, TRAIN_BACKENDS } from './model/backend-names.js';
-// for pages that start TensorFlow.js's webgpu backend themselves (isfuse's backend 'webgpu' installs them)
-export { installWebGpuKernels, uninstallWebGpuKernels } from './model/webgpu/index.js';
+// The WebGPU kernel installers are in 'isfuse/webgpu' (src/webgpu.ts): they load TensorFlow.js, which this entry must not.
 
 import type { TrainOptions, TrainResult } from './train/loop.js';
 export type { TrainOptions, TrainResult };

@@ -9,11 +9,12 @@ import { join, relative, resolve, dirname } from 'node:path';
 /** Folder -> the folders it may import (the same table as docs/ARCHITECTURE.md). */
 const ALLOWED: Record<string, readonly string[]> = {
   core: [],
+  filters: ['core'],
   io: ['core'],
   data: ['core', 'io'],
   model: ['core'],
-  metrics: ['core', 'io'],
-  fusion: ['core', 'io', 'model'],
+  metrics: ['core', 'filters', 'io'],
+  fusion: ['core', 'filters', 'io', 'model'],
   train: ['core', 'data', 'model', 'metrics'],
   bench: ['core', 'model', 'train'],
   cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench'],

@@ -223,7 +223,7 @@ def gff_ref(ir, vis, r1=45, eps1=0.3, r2=7, eps2=1e-6, weights='authors'):
 # -------------------------------------------------------------------------------------- building blocks
 
 def pyramid_blocks():
-    """cv2.pyrDown and cv2.pyrUp (exact size) of a few odd/even sizes, for test/fusion/filters/pyramid.test.ts."""
+    """cv2.pyrDown and cv2.pyrUp (exact size) of a few odd/even sizes, for test/filters/pyramid.test.ts."""
     out = []
     for (w, h, seed) in [(37, 23, 11), (8, 5, 12), (1, 5, 13), (2, 3, 14)]:
         ir, _ = make_inputs(w, h, seed)
@@ -236,7 +236,7 @@ def pyramid_blocks():
 
 
 def wavelet_blocks():
-    """pywt.dwt2 (mode 'symmetric') subbands, for test/fusion/filters/wavelet.test.ts. (cH, cV, cD) = (lh, hl, hh)."""
+    """pywt.dwt2 (mode 'symmetric') subbands, for test/filters/wavelet.test.ts. (cH, cV, cD) = (lh, hl, hh)."""
     out = []
     for (w, h, seed, wav) in [(7, 5, 21, 'haar'), (7, 5, 22, 'db2'), (2, 3, 23, 'db2'), (1, 1, 24, 'db2')]:
         ir, _ = make_inputs(w, h, seed)

@@ -1,6 +1,6 @@
 /**
  * Training-step benchmark: median wall time of one five-pass step (docs/TRAINING.md#training-step) on random inputs and
- * masks: warm-up steps, then repeats; median, min and max; the backend; peak TensorFlow.js memory and the
+ * masks: warm-up steps, then timed runs; median, min and max; the backend; peak TensorFlow.js memory and the
  * process's peak resident memory (onnxruntime's buffers live outside TensorFlow.js).
  * The PyTorch baseline is tools/bench_torch_train.py (same step, same sizes), run on the same machine.
  */
@@ -25,7 +25,8 @@ export interface BenchTrainResult extends Timing {
   /** the plan that ran ('auto' resolved) */
   readonly memory: GradientMode;
   readonly warmup: number;
-  readonly repeats: number;
+  /** timed steps after the warm-up */
+  readonly runs: number;
   /** largest tf.memory().numBytes seen after a step (live tensors) */
   readonly tensorBytes: number;
   /** largest resident set size of the process seen after a step (bytes) */
@@ -46,7 +47,7 @@ export interface BenchTrainResult extends Timing {
 
 /** Runs the benchmark on the active backend. */
 export async function benchTrain(o: {
-  batch: number; crop: number; warmup: number; repeats: number; memory: GradientMode | 'auto'; backend: string; engine?: 'tfjs' | 'onnx';
+  batch: number; crop: number; warmup: number; runs: number; memory: GradientMode | 'auto'; backend: string; engine?: 'tfjs' | 'onnx';
   /** profile the last step per kernel (onnxruntime's profiler, or tf.profile for one extra step) */
   profile?: boolean;
   /** onnx engine: onnxruntime intra-op threads (default: os.availableParallelism()) */
@@ -71,7 +72,7 @@ export async function benchTrain(o: {
   let bytes = 0;
   let rss = 0;
   try {
-    for (let k = 0; k < o.warmup + o.repeats; k++) {
+    for (let k = 0; k < o.warmup + o.runs; k++) {
       const hostMasks = drawInterventionMasks(rng, n, s, s);
       const masks = maskTensors(hostMasks);
       const t0 = performance.now();
@@ -103,7 +104,7 @@ export async function benchTrain(o: {
   }
   const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
   return {
-    backend: o.backend, batch: n, crop: s, memory: onnx ? onnx.plan : memory, warmup: o.warmup, repeats: o.repeats,
+    backend: o.backend, batch: n, crop: s, memory: onnx ? onnx.plan : memory, warmup: o.warmup, runs: o.runs,
     ...summarise(times), tensorBytes: bytes, rssBytes: rss, ...(profile ? { profile } : {}),
     ...(onnx ? { threads: onnx.options.threads } : {}),
     ...(be.wasm?.HEAPU8 ? { wasmHeapBytes: be.wasm.HEAPU8.length } : {}),

@@ -1,5 +1,5 @@
 /**
- * The `isfuse` command line, as a program object (tests and the bin entry use it). Exit status: 0 success, 2 bad usage or bad input, 1 anything else.
+ * The `isfuse` command line: `main` runs it (the bin entry, main.ts, calls it). Exit status: 0 success, 2 bad usage or bad input, 1 anything else.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -14,7 +14,7 @@ import { benchCommand } from './commands/bench.js';
 // dist/cli/program.js and src/cli/program.ts both sit two levels below package.json.
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('isfuse')
     .description('Multi-modal image fusion (infrared + visible, MRI + CT/PET/SPECT): ISFuse, classical baselines, exact metrics.')
     .version(pkg.version, '-V, --version')

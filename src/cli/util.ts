@@ -53,7 +53,7 @@ export function parsePositiveInt(name: string) {
 }
 
 /** An integer option of at least `min`; `expected` is what the usage error says the value must be. */
-export function parseIntAtLeast(name: string, min: number, expected: string) {
+function parseIntAtLeast(name: string, min: number, expected: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw invalidParameter(name, expected, value);

@@ -29,7 +29,10 @@ export function plane(width: number, height: number, data?: Float32Array): Plane
   return { width, height, data: d };
 }
 
-export function plane64(width: number, height: number, data?: Float64Array): Plane<Float64Array> {
+/** The float64 plane the filters and the metrics compute on. */
+export type Plane64 = Plane<Float64Array>;
+
+export function plane64(width: number, height: number, data?: Float64Array): Plane64 {
   const d = data ?? new Float64Array(width * height);
   if (d.length !== width * height) throw new RangeError(`plane data has ${d.length} samples, expected ${width}x${height}`);
   return { width, height, data: d };

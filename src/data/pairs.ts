@@ -35,7 +35,7 @@ export interface PairImages {
 }
 
 /** Sub-folder layouts tried, in order: [vi-side, ir-side]. */
-export const DATASET_LAYOUTS: readonly (readonly [string, string])[] = [
+const DATASET_LAYOUTS: readonly (readonly [string, string])[] = [
   ['vi', 'ir'], ['vis', 'ir'], ['MRI', 'CT'], ['MRI', 'PET'], ['MRI', 'SPECT'],
 ];
 

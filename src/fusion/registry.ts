@@ -45,7 +45,7 @@ export function defaultMethod(): string {
 
 const isfuseLazy: Fuser = {
   name: 'isfuse',
-  description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); needs --weights until a default model ships',
+  description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); the shipped model, or --weights FILE',
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
   options: {
     weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_MODEL_PATH} when present)`,

@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { inputError } from '../core/errors.js';
 
 /** Extensions of the formats decodeImage reads. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
+const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
 
 /** Natural order ('2' before '10'), so lists follow the datasets' numbering. */
 const collator = new Intl.Collator('en', { numeric: true });
@@ -18,7 +18,7 @@ const collator = new Intl.Collator('en', { numeric: true });
  * ignored; two images with one stem make pairing ambiguous: an input error naming them.
  * @param what how the folder is named in messages (e.g. '--ir-dir', 'infrared folder').
  */
-export async function imagesByStem(dir: string, what: string): Promise<Map<string, string>> {
+async function imagesByStem(dir: string, what: string): Promise<Map<string, string>> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });

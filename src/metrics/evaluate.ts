@@ -90,7 +90,7 @@ export async function evaluate(ir: ImageSource, vis: ImageSource, fused: ImageSo
  * The computing step shared by {@link evaluate} and the workers: size checks, conversion to the convention's
  * planes, then each metric. `names` label the images in error messages.
  */
-export function computeOnRasters(
+function computeOnRasters(
   convention: Convention,
   metrics: readonly AnyMetric[],
   images: Readonly<Record<ImageRole, RasterImage>>,

@@ -47,7 +47,7 @@ export function formatResult(result: DirEvaluation, format: ReportFormat, option
 }
 
 /** A number as text for humans: fixed decimals, NaN / inf spelled out. */
-export function formatNumber(v: number, decimals = 4): string {
+function formatNumber(v: number, decimals = 4): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
@@ -70,7 +70,7 @@ function mapValues(rec: Record<string, number>, metrics: readonly string[]): Rec
 }
 
 /** The JSON document: `{convention, metrics, images: [{name, values}], count, mean, std, missing}`. */
-export function toJson(result: DirEvaluation, perImage = true): object {
+function toJson(result: DirEvaluation, perImage = true): object {
   const { convention, metrics } = result;
   return {
     convention,

@@ -1,9 +1,9 @@
-import type { Plane } from '../core/image.js';
+import type { Plane64 } from '../core/image.js';
 
 /** The two metric conventions papers use (see docs/METRICS.md / README). */
 export type Convention = 'mmif' | 'vifb';
 
-export type Plane64 = Plane<Float64Array>;
+export type { Plane64 };
 
 /**
  * mmif inputs: three gray planes of 0..255 values (the mmif loader's rounding, docs/METRICS.md#mmif-inputs),

@@ -12,7 +12,7 @@ import type { Plane64 } from '../metrics/types.js';
 import type { Validator } from '../train/loop.js';
 
 /** mmif metrics reported during validation (the table). */
-export const VALIDATION_METRICS = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
+const VALIDATION_METRICS = ['EN', 'SD', 'SF', 'AG', 'MI', 'SCD', 'VIF', 'Qabf', 'SSIM'];
 
 /**
  * A validator over a folder of pairs: fuses each (eval mode, folded BatchNorm, luminance only) and returns

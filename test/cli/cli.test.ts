@@ -118,6 +118,26 @@ test('batch: pairs by stem, lists partnerless files, fuses the rest, exits 2', a
   assert.deepEqual(readdirSync(outDir).sort(), ['a.png', 'b.png', 'c.png']);
   const ok = isfuse('fuse', '--ir-dir', visDir, '--vis-dir', visDir, '--out-dir', outDir, '--method', 'max');
   assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.err, /^fusing \[/m, 'a batch shows its progress bar by default');
+  const quiet = isfuse('fuse', '--ir-dir', visDir, '--vis-dir', visDir, '--out-dir', join(dir, 'b-quiet'), '--method', 'max', '--no-progress');
+  assert.equal(quiet.code, 0, quiet.err);
+  assert.doesNotMatch(quiet.err, /fusing \[/);
+  assert.match(quiet.err, /fused 3 of 3 pairs/);
+  assert.deepEqual(readdirSync(join(dir, 'b-quiet')).sort(), ['a.png', 'b.png', 'c.png']);
+});
+
+test('bench train: --runs sets the timed steps; --repeats, its old name, still does and warns', () => {
+  const bad = isfuse('bench', 'train', '--runs', '0');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /positive integer for --runs/);
+  assert.doesNotMatch(isfuse('bench', 'train', '--help').out, /--repeats/);
+  // The smallest step the onnx engine runs (batch 1, 17x17, one thread): a few seconds, most of it building the graph.
+  const r = isfuse('bench', 'train', '--batch', '1', '--crop', '17', '--backend', 'onnx', '--threads', '1', '--warmup', '0', '--runs', '5', '--repeats', '1', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warning: --repeats is deprecated: use --runs/);
+  const result = JSON.parse(r.out) as { runs: number; timesMs: number[] };
+  assert.equal(result.runs, 1, 'the later of --runs 5 --repeats 1 wins');
+  assert.equal(result.timesMs.length, 1);
 });
 
 test('demo writes the synthetic pair and the fused image and says where', () => {

@@ -3,7 +3,7 @@
 // with isfuse's kernels. (The whole five-pass step is too slow for the software adapter: ~5 s per forward
 // at 1x24x24, and Chromium drops the device during a step's minutes of queued work.)
 import * as tf from '@tensorflow/tfjs';
-import { installWebGpuKernels } from '../../src/model/webgpu/index.js';
+import { installWebGpuKernels } from '../../src/webgpu.js';
 import { disposeParams, forwardWith, infer, initParams, initStateValues, prepareInference } from '../../src/model/isfuse.js';
 import { variableSource } from '../../src/model/source.js';
 import { cblTrain, pooledAttentionPair } from '../../src/model/train-ops.js';

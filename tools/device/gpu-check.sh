@@ -46,7 +46,7 @@ log "isfuse gpu-check $(git rev-parse --short HEAD 2>/dev/null) $(date -u +%FT%T
 if [ $smoke = 1 ]; then
   step infer 60 $isfuse bench infer --backend webgpu --size 16x16 --runs 1
   step parity 300 $tsx bench/webgpu-step-parity.ts --batch 1 --crop 24
-  step train-b8 300 $isfuse bench train --backend webgpu --batch 1 --crop 24 --warmup 0 --repeats 1 --json
+  step train-b8 300 $isfuse bench train --backend webgpu --batch 1 --crop 24 --warmup 0 --runs 1 --json
   step torch-train-b8 120 $py tools/bench_torch_train.py --batch 1 --crop 24 --warmup 0 --repeats 1 --json
   exit 0
 fi
@@ -56,11 +56,11 @@ step infer 90 $isfuse bench infer --backend webgpu --size 480x640 --runs 10 --js
 step torch-infer 60 $py tools/bench_torch_infer.py --size 480x640 --runs 10 --device cuda --json
 # the five-pass step on webgpu (all of isfuse's kernels) against wasm: losses and every gradient
 step parity 90 $tsx bench/webgpu-step-parity.ts --batch 2 --crop 64
-step train-b8 100 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --repeats 3 --json
+step train-b8 100 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --runs 3 --json
 step torch-train-b8 45 $py tools/bench_torch_train.py --batch 8 --crop 128 --warmup 1 --repeats 3 --device cuda --json
-step train-b16 120 $isfuse bench train --backend webgpu --batch 16 --crop 256 --warmup 1 --repeats 3 --json
+step train-b16 120 $isfuse bench train --backend webgpu --batch 16 --crop 256 --warmup 1 --runs 3 --json
 step torch-train-b16 45 $py tools/bench_torch_train.py --batch 16 --crop 256 --warmup 1 --repeats 3 --device cuda --json
 # where the time goes (timestamp queries; all zeros if the device lacks them)
 step profile-infer 60 $isfuse bench infer --backend webgpu --size 480x640 --runs 2 --profile
-step profile-train 90 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --repeats 1 --profile
+step profile-train 90 $isfuse bench train --backend webgpu --batch 8 --crop 128 --warmup 1 --runs 1 --profile
 log "done $(date -u +%T)"

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { invalidParameter } from '../../core/errors.js';
 import { BACKEND_NAMES, TRAIN_BACKENDS } from '../../model/backend-names.js';
 import type { GradientMode } from '../../train/step.js';
-import { parseCropSide, parsePositiveInt } from '../util.js';
+import { parseCropSide, parsePositiveInt, warn } from '../util.js';
 
 function parseSize(v: string): [number, number] {
   const m = /^(\d+)x(\d+)$/i.exec(v.trim());
@@ -34,32 +34,45 @@ function inferCommand(): Command {
 }
 
 function trainCommand(): Command {
-  return new Command('train')
+  const parseRuns = parsePositiveInt('--runs');
+  const command = new Command('train')
     .summary('median ms per five-pass training step')
     .option('--batch <b>', 'batch size', parsePositiveInt('--batch'), 8)
     .option('--crop <s>', 'crop side (at least 17)', parseCropSide, 128)
     .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
     .option('--warmup <n>', 'warm-up steps', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 1)
-    .option('--repeats <n>', 'timed steps', parsePositiveInt('--repeats'), 3)
+    .option('--runs <n>', 'timed steps after the warm-up', parseRuns, 3)
+    // The name --runs had here before bench infer and bench train shared it: hidden, still works, warns.
+    .addOption(new Option('--repeats <n>').hideHelp())
     .addOption(new Option('--memory <plan>', 'gradient plan: one pass alive at a time, all at once, or auto (as isfuse train)').choices(['auto', 'sequential', 'joint']).default('auto'))
     .option('--threads <n>', 'onnx backend: onnxruntime threads (default: all CPUs)', parsePositiveInt('--threads'))
     .option('--profile', 'per-kernel time, calls and bytes of one step')
     .option('--json', 'print JSON')
-    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
+    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; runs: number; memory: GradientMode | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
       const [{ useTrainingBackend }, { benchTrain }, { formatProfile }] = await Promise.all([
         import('../../model/backend.js'), import('../../bench/train.js'), import('../../bench/profile.js'),
       ]);
       const backend = await useTrainingBackend(o.backend);
-      const r = await benchTrain({ ...o, backend: backend.description, engine: backend.engine, onStep: (k, ms) => process.stderr.write(`# step ${k}${k < o.warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms\n`) });
+      const r = await benchTrain({
+        batch: o.batch, crop: o.crop, warmup: o.warmup, runs: o.runs, memory: o.memory, threads: o.threads, profile: o.profile,
+        backend: backend.description, engine: backend.engine,
+        onStep: (k, ms) => process.stderr.write(`# step ${k}${k < o.warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms\n`),
+      });
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else
         process.stdout.write(
           `${backend.description}: batch ${r.batch}, ${r.crop}x${r.crop}${backend.engine === 'onnx' ? `, ${r.threads} threads` : ''}, ${r.memory}: median ${r.medianMs.toFixed(0)} ms/step ` +
-            `(min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}; ${r.repeats} repeats after ${r.warmup} warm-up); ` +
+            `(min ${r.minMs.toFixed(0)}, max ${r.maxMs.toFixed(0)}; ${r.runs} runs after ${r.warmup} warm-up); ` +
             `live tensors ${(r.tensorBytes / 2 ** 20).toFixed(1)} MiB, peak RSS ${(r.rssBytes / 2 ** 30).toFixed(2)} GiB${r.wasmHeapBytes ? `, wasm heap ${(r.wasmHeapBytes / 2 ** 20).toFixed(0)} MiB` : ''}${r.gpuBytes !== undefined ? `, GPU buffers ${(r.gpuBytes / 2 ** 30).toFixed(2)} GiB` : ''}\n` +
             (r.profile ? `${formatProfile(r.profile)}\n` : ''),
         );
     });
+  // Parsed as --runs (same checks; the later of the two on the command line wins, as for any repeated option).
+  command.on('option:repeats', (value: string) => {
+    warn('--repeats is deprecated: use --runs');
+    command.setOptionValueWithSource('runs', parsePositiveInt('--repeats')(value), 'cli');
+  });
+  return command;
 }
 
 export function benchCommand(): Command {

@@ -29,6 +29,7 @@ interface FuseCliOptions {
   saveGates?: string;
   format: 'png' | 'jpg';
   quality: number;
+  progress: boolean;
 }
 
 export function fuseCommand(): Command {
@@ -57,6 +58,7 @@ export function fuseCommand(): Command {
     .option('--save-gates <dir>', 'isfuse: write the three gate maps as PNG heatmaps (image size) into DIR')
     .addOption(new Option('--format <fmt>', 'batch output format').choices(['png', 'jpg']).default('png'))
     .option('--quality <q>', 'JPEG quality', parsePositiveInt('--quality'), 95)
+    .option('--no-progress', 'batch: no progress bar on stderr')
     .action(async (ir: string | undefined, vis: string | undefined, opts: FuseCliOptions) => {
       const batch = opts.irDir !== undefined || opts.visDir !== undefined || opts.outDir !== undefined;
       const base = buildOptions(opts);
@@ -123,7 +125,7 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
   if (!(await stat(outDir)).isDirectory()) throw inputError(`--out-dir '${outDir}' is not a folder`);
   const failures: string[] = [];
   const warnings: string[] = [];
-  const bar = progressBar('fusing', pairs.length);
+  const bar = opts.progress ? progressBar('fusing', pairs.length) : undefined;
   const t0 = Date.now();
   let status = 0;
   for (const { stem, paths } of pairs) {
@@ -134,15 +136,15 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
       if (opts.saveGates) await saveGates(opts.saveGates, stem, r.gates);
     } catch (e) {
       if (!(e instanceof IsfuseError) || e.kind === 'usage') {
-        bar.stop();
+        bar?.stop();
         throw e;
       }
       failures.push(`${stem}: ${e.message}`);
       if (e.kind === 'internal') status = 1;
     }
-    bar.increment({ item: stem });
+    bar?.increment({ item: stem });
   }
-  bar.stop();
+  bar?.stop();
   for (const w of warnings) warn(w);
   const done = pairs.length - failures.length;
   process.stderr.write(`isfuse: fused ${done} of ${pairs.length} pairs into ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

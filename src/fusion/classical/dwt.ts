@@ -20,7 +20,7 @@
  * (mode 'symmetric', float64) to < 1e-6 (test/fusion/classical/dwt.test.ts).
  */
 import type { Plane } from '../../core/image.js';
-import { dwtMaxLevel, waveletFilters, wavedec2, waverec2, type WaveletName } from '../filters/wavelet.js';
+import { dwtMaxLevel, waveletFilters, wavedec2, waverec2, type WaveletName } from '../../filters/wavelet.js';
 import type { Fuser, FuserOptions } from '../types.js';
 import { checkOptionKeys, checkPair, choiceOption, intOption, maxAbs, toUnitPlane, type InputPlane } from './options.js';
 

@@ -27,10 +27,10 @@
  * filter, `scipy.ndimage` replicate filters) to < 1e-6 (test/fusion/classical/gff.test.ts).
  */
 import { plane64, type Plane } from '../../core/image.js';
-import { boxMeanReplicate } from '../filters/box.js';
-import { gaussianBlurReplicate } from '../filters/gaussian.js';
-import { guidedFilter } from '../filters/guided.js';
-import { laplacian3x3Replicate } from '../filters/laplacian.js';
+import { boxMeanReplicate } from '../../filters/box.js';
+import { gaussianBlurReplicate } from '../../filters/gaussian.js';
+import { guidedFilter } from '../../filters/guided.js';
+import { laplacian3x3Replicate } from '../../filters/laplacian.js';
 import type { Fuser, FuserOptions } from '../types.js';
 import { checkOptionKeys, checkPair, choiceOption, intOption, positiveOption, toUnitPlane, type InputPlane } from './options.js';
 

@@ -18,7 +18,7 @@
  * (test/fusion/classical/lp.test.ts).
  */
 import type { Plane } from '../../core/image.js';
-import { collapseLaplacianPyramid, laplacianPyramid, maxPyramidLevels } from '../filters/pyramid.js';
+import { collapseLaplacianPyramid, laplacianPyramid, maxPyramidLevels } from '../../filters/pyramid.js';
 import type { Fuser, FuserOptions } from '../types.js';
 import { checkOptionKeys, checkPair, intOption, maxAbs, toUnitPlane, type InputPlane } from './options.js';
 

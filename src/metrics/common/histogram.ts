@@ -31,7 +31,7 @@ export function entropyBits(counts: Float64Array, total: number): number {
 }
 
 /** Maps each sample to the index of its value among the sorted distinct values; returns labels and count. */
-export function labelValues(x: Float64Array): { labels: Int32Array; count: number } {
+function labelValues(x: Float64Array): { labels: Int32Array; count: number } {
   const sorted = Float64Array.from(x).sort();
   const uniq: number[] = [];
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) uniq.push(sorted[i]!);

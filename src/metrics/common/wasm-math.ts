@@ -1,5 +1,5 @@
 /**
- * `exp` and `atan` for the WebAssembly SIMD kernels (two float64 lanes), code generators for ./wasm-asm.ts
+ * `exp` and `atan` for the WebAssembly SIMD kernels (two float64 lanes), code generators for ../../core/wasm-asm.ts
  * functions. WebAssembly has no transcendental instructions; these transcribe the fdlibm routines that V8's
  * `Math.exp` / `Math.atan` are (`base::ieee754::exp` / `atan`, including V8's `exp(1) = E` special case) with the
  * branches turned into lane selects, so they return the same doubles as Math.exp / Math.atan (tested on millions
@@ -8,7 +8,7 @@
  * Why: Qabf evaluates ~4 exp per pixel and channel and one atan per pixel and plane; as calls into V8's C++ they
  * cost ~20 ns each, most of Qabf's time.
  */
-import type { Func } from './wasm-asm.js';
+import type { Func } from '../../core/wasm-asm.js';
 
 /** The double whose high 32 bits are `hi` and low bits zero (fdlibm compares high words against such bounds). */
 function fromHigh(hi: number): number {

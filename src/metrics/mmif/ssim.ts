@@ -24,7 +24,7 @@
  * `|values - values_float64| / values_float64`), and this module is tested against the float32 values at 5e-4.
  * Needs at least 7x7 pixels. Not VIFB's SSIM (11x11 Gaussian, data range 255, 'valid').
  */
-import { boxSumValid, type Grid } from '../common/filter.js';
+import { boxSumValid } from '../../filters/valid.js';
 import { checkPlanes, isByteValued } from '../common/validate.js';
 import type { MmifMetric, Plane64 } from '../types.js';
 
@@ -36,11 +36,7 @@ const DATA_RANGE = 2;
 const C1 = (0.01 * DATA_RANGE) ** 2;
 const C2 = (0.03 * DATA_RANGE) ** 2;
 
-function grid(p: Plane64): Grid {
-  return { width: p.width, height: p.height, data: p.data };
-}
-
-function product(x: Float64Array, y: Float64Array): Grid['data'] {
+function product(x: Float64Array, y: Float64Array): Float64Array {
   const out = new Float64Array(x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]!;
   return out;
@@ -53,12 +49,12 @@ interface Moments {
 
 /** Box sums of x and x^2 over every interior 7x7 window (exact running sums for 0..255 integer data). */
 function moments(p: Plane64, exact: boolean): Moments {
-  return { s: boxSumValid(grid(p), WIN, exact).data, ss: boxSumValid({ ...grid(p), data: product(p.data, p.data) }, WIN, exact).data };
+  return { s: boxSumValid(p, WIN, exact).data, ss: boxSumValid({ ...p, data: product(p.data, p.data) }, WIN, exact).data };
 }
 
 /** Mean SSIM map of x and y with moments already computed. */
 function meanMap(x: Plane64, y: Plane64, mx: Moments, my: Moments, exact: boolean): number {
-  const sxy = boxSumValid({ ...grid(x), data: product(x.data, y.data) }, WIN, exact).data;
+  const sxy = boxSumValid({ ...x, data: product(x.data, y.data) }, WIN, exact).data;
   let total = 0;
   for (let i = 0; i < sxy.length; i++) {
     const ux = mx.s[i]! * INV_NP, uy = my.s[i]! * INV_NP;

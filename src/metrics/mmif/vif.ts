@@ -32,7 +32,8 @@
  * golden cases, and 1e-9 against a direct 2-D implementation.
  * Needs at least 41x41 pixels (so that every scale keeps at least one 'valid' pixel).
  */
-import { filterMomentsValid, filterValid, gaussian1d, type Grid } from '../common/filter.js';
+import { gaussian1d } from '../../filters/gaussian.js';
+import { filterMomentsValid, filterValid } from '../../filters/valid.js';
 import { checkPlanes } from '../common/validate.js';
 import type { MmifMetric, Plane64 } from '../types.js';
 
@@ -48,8 +49,8 @@ export const VIF_MIN_SIZE = 41;
  */
 export function vifp(refs: readonly Plane64[], dist: Plane64): number[] {
   checkPlanes('VIF', [...refs, dist], VIF_MIN_SIZE);
-  let R: Grid[] = refs.map((r) => ({ width: r.width, height: r.height, data: r.data }));
-  let D: Grid = { width: dist.width, height: dist.height, data: dist.data };
+  let R: readonly Plane64[] = refs;
+  let D = dist;
   const num = refs.map(() => 0), den = refs.map(() => 0);
   for (let scale = 1; scale <= 4; scale++) {
     const n = 2 ** (5 - scale) + 1;

@@ -14,7 +14,7 @@
  * in use), the last filter, four strip buffers (data and work, re and im), the image (re, im; slack after each, read
  * by the spare lane of an odd strip); image and buffers 64-byte aligned.
  */
-import { ensureMemory, Func, instantiate, op, type ConstPool, type WasmKernels } from '../common/wasm-asm.js';
+import { ensureMemory, Func, instantiate, op, type ConstPool, type WasmKernels } from '../../core/wasm-asm.js';
 
 /** The part of a ./fft.ts stage the kernels need. */
 export interface StageLike {

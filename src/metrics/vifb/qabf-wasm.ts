@@ -12,7 +12,7 @@
  * orientation alpha, then the per-pixel terms; each array has two samples of slack, written by the spare lane of
  * an odd row or pixel count.
  */
-import { ensureMemory, Func, instantiate, op, type ConstPool, type WasmKernels } from '../common/wasm-asm.js';
+import { ensureMemory, Func, instantiate, op, type ConstPool, type WasmKernels } from '../../core/wasm-asm.js';
 import { atanF64x2, expF64x2 } from '../common/wasm-math.js';
 
 const HALF_PI = Math.PI / 2;

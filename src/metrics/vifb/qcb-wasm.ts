@@ -2,7 +2,7 @@
  * Qcb's local contrast (docs/METRICS.md#vifb-qcb steps 3-4) on WebAssembly SIMD: from a CSF-filtered plane `X~`, the
  * zero-padded 'same' filterings by the two 31x31 Gaussians and the mask `C' = C^3 / (C^2 + 0.0001)`,
  * `C = |Y2 / Y4 - 1|`, in one call. Why: this was about a third of Qcb's time as two generic 'valid' filterings
- * (../common/wasm-filter.ts) of a zero-padded copy; here both Gaussians share one horizontal pass, the symmetric taps
+ * (../../filters/valid-wasm.ts) of a zero-padded copy; here both Gaussians share one horizontal pass, the symmetric taps
  * are folded (`g_k (x[-k] + x[k])`: 16 multiplies instead of 31) and the mask is applied while the vertical sums
  * are in registers.
  *
@@ -19,7 +19,7 @@
  * interleaved, 2x slower; column strips for the vertical pass and padding rows to an odd number of cache lines, no
  * gain.)
  */
-import { ensureMemory, Func, instantiate, op, simdAvailable, type ConstPool, type WasmKernels } from '../common/wasm-asm.js';
+import { ensureMemory, Func, instantiate, op, simdAvailable, type ConstPool, type WasmKernels } from '../../core/wasm-asm.js';
 
 const R = 15;
 

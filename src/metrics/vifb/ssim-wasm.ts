@@ -1,10 +1,10 @@
 /**
  * Ssim's local statistics and SSIM map (./ssim.ts) on WebAssembly SIMD, with every plane, product and moment kept in
- * the kernels' memory. Why: the generic 'valid' filter (../common/wasm-filter.ts) copies each image in and each
+ * the kernels' memory. Why: the generic 'valid' filter (../../filters/valid-wasm.ts) copies each image in and each
  * result out, and the products and the map were JavaScript loops: those copies and loops took about as long as
  * the filtering itself.
  *
- * Arithmetic: the 11x11 window applied as ../common/filter.ts does (horizontal then vertical pass, each output
+ * Arithmetic: the 11x11 window applied as ../../filters/valid.ts does (horizontal then vertical pass, each output
  * `acc = 0; acc += k[t] x[t]` over the taps in order), products `a b` formed first, and the map expression of
  * ./ssim.ts in its order; so moments and map values are bit-identical to the JavaScript path, and the mean, summed
  * in JavaScript in the same order, is too (tested).
@@ -13,7 +13,7 @@
  * mean of squares; then scratch for a product, the horizontal pass, the cross moment and the map. Each array has
  * two samples of slack for the spare lane of an odd count.
  */
-import { ensureMemory, Func, instantiate, op, type ConstPool, type WasmKernels } from '../common/wasm-asm.js';
+import { ensureMemory, Func, instantiate, op, type ConstPool, type WasmKernels } from '../../core/wasm-asm.js';
 
 /**
  * The tap loop shared by both passes: outputs at byte offset `o` (advanced), `lanes` pairs (1 or 4: independent

@@ -19,12 +19,13 @@
  * Computation: with WebAssembly SIMD (the default) the moments and maps are computed in ./ssim-wasm.ts, every
  * plane once, with the float64 operations of the JavaScript path below (the same values); only the means stay here.
  *
- * Tolerance: the window is applied separably (11 + 11 taps instead of 121, ../common/filter.ts), which changes
+ * Tolerance: the window is applied separably (11 + 11 taps instead of 121, ../../filters/valid.ts), which changes
  * only the rounding;
  * golden values to 1e-9 relative (observed max 5e-15 on the 12 golden cases).
  * Quirk reproduced: the two SSIMs are added, not averaged.
  */
-import { filterValid, gaussian1d } from '../common/filter.js';
+import { gaussian1d } from '../../filters/gaussian.js';
+import { filterValid } from '../../filters/valid.js';
 import type { Plane64, VifbMetric } from '../types.js';
 import { channelTriples, distinctPlanes, perPlane } from './channels.js';
 import { ssimWasm } from './ssim-wasm.js';
@@ -38,7 +39,7 @@ let prod = new Float64Array(0);
 
 /**
  * 'valid' correlation of `src` (w x h) with the separable 11x11 window; returns (w-10) x (h-10). `src2`, when
- * given, is multiplied in first (the window is applied to `src .* src2`). Runs on ../common/filter.ts
+ * given, is multiplied in first (the window is applied to `src .* src2`). Runs on ../../filters/valid.ts
  * `filterValid` (WebAssembly SIMD when available, bit-identical JavaScript loops otherwise): taps in order,
  * horizontal then vertical pass.
  */

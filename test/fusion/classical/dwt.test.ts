@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dwt, dwtEffectiveLevels, dwtFuse } from '../../../src/fusion/classical/dwt.js';
 import { averageFuse } from '../../../src/fusion/classical/average.js';
-import type { WaveletName } from '../../../src/fusion/filters/wavelet.js';
+import type { WaveletName } from '../../../src/filters/wavelet.js';
 import { commonFuserTests, isKind } from './common.js';
 import { loadFixture, makeInputs, maxAbsDiff } from './inputs.js';
 

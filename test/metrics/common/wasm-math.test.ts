@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureMemory, Func, instantiate, op, simdAvailable, type ConstPool } from '../../../src/metrics/common/wasm-asm.js';
+import { ensureMemory, Func, instantiate, op, simdAvailable, type ConstPool } from '../../../src/core/wasm-asm.js';
 import { atanF64x2, expF64x2 } from '../../../src/metrics/common/wasm-math.js';
 import { rng } from '../vifb/helpers.js';
 

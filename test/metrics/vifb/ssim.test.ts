@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ssim, ssimChannel, ssimPair } from '../../../src/metrics/vifb/ssim.js';
-import { disableWasmFilter } from '../../../src/metrics/common/wasm-filter.js';
+import { disableWasmFilter } from '../../../src/filters/valid-wasm.js';
 import { disableSsimWasm } from '../../../src/metrics/vifb/ssim-wasm.js';
 import type { Plane64 } from '../../../src/metrics/types.js';
 import { constant, filter2Valid, mapPlane, mean2, rel, rgbTriple, texture, toMat, zip, type Mat } from './helpers.js';

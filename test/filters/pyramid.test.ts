@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plane64 } from '../../../src/core/image.js';
-import { collapseLaplacianPyramid, laplacianPyramid, pyrDown, pyrUp } from '../../../src/fusion/filters/pyramid.js';
-import { decodeF32, loadFixture, makeInputs, maxAbsDiff } from '../classical/inputs.js';
+import { plane64 } from '../../src/core/image.js';
+import { collapseLaplacianPyramid, laplacianPyramid, pyrDown, pyrUp } from '../../src/filters/pyramid.js';
+import { decodeF32, loadFixture, makeInputs, maxAbsDiff } from '../fusion/classical/inputs.js';
 
 interface PyrCase {
   width: number; height: number; seed: number;

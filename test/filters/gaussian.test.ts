@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plane64 } from '../../../src/core/image.js';
-import { gaussianBlurReplicate, gaussianKernel1d } from '../../../src/fusion/filters/gaussian.js';
-import { laplacian3x3Replicate } from '../../../src/fusion/filters/laplacian.js';
-import { replicateIndex } from '../../../src/fusion/filters/border.js';
+import { plane64 } from '../../src/core/image.js';
+import { gaussian1d, gaussianBlurReplicate } from '../../src/filters/gaussian.js';
+import { laplacian3x3Replicate } from '../../src/filters/laplacian.js';
+import { replicateIndex } from '../../src/filters/border.js';
 
 function ramp(w: number, h: number) {
   const d = new Float64Array(w * h);
@@ -12,7 +12,7 @@ function ramp(w: number, h: number) {
 }
 
 test('gaussian: 1-D kernel is normalised, symmetric, and MATLAB fspecial(gaussian, 11, 5) centre row', () => {
-  const k = gaussianKernel1d(5, 5);
+  const k = gaussian1d(11, 5);
   assert.equal(k.length, 11);
   assert.ok(Math.abs(k.reduce((a, b) => a + b, 0) - 1) < 1e-15);
   for (let i = 0; i < 11; i++) assert.equal(k[i], k[10 - i]);
@@ -25,7 +25,7 @@ test('gaussian: 1-D kernel is normalised, symmetric, and MATLAB fspecial(gaussia
 test('gaussian: separable blur equals the direct 2-D correlation with the outer-product kernel (replicate)', () => {
   const p = ramp(9, 6);
   const r = 5;
-  const k = gaussianKernel1d(r, 5);
+  const k = gaussian1d(2 * r + 1, 5);
   const out = gaussianBlurReplicate(p, r, 5).data;
   for (let y = 0; y < 6; y++) {
     for (let x = 0; x < 9; x++) {

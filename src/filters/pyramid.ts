@@ -15,10 +15,8 @@
  * A Laplacian pyramid with L levels holds `L_k = G_k - EXPAND(G_{k+1})` for k = 0..L-1 and the base
  * `G_L`; collapsing it (`G_k = L_k + EXPAND(G_{k+1})`) returns the image up to float64 rounding.
  */
-import { plane64, type Plane } from '../../core/image.js';
+import { plane64, type Plane, type Plane64 } from '../core/image.js';
 import { reflect101Index } from './border.js';
-
-type Plane64 = Plane<Float64Array>;
 
 const W = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16] as const;
 

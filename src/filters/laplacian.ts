@@ -2,7 +2,7 @@
  * 3 x 3 Laplacian with edge replication: the kernel `[0 1 0; 1 -4 1; 0 1 0]` (MATLAB
  * `fspecial('laplacian', 0)`), as GFF's reference code applies it: `imfilter(I, L, 'replicate')`.
  */
-import { plane64, type Plane } from '../../core/image.js';
+import { plane64, type Plane, type Plane64 } from '../core/image.js';
 
 /**
  * `out(x,y) = I(x-1,y) + I(x+1,y) + I(x,y-1) + I(x,y+1) - 4 I(x,y)`, out-of-image neighbours replaced by
@@ -11,7 +11,7 @@ import { plane64, type Plane } from '../../core/image.js';
  * @param src plane, width x height >= 1 x 1.
  * @returns a new float64 plane (signed; 0 on constant regions).
  */
-export function laplacian3x3Replicate(src: Plane<Float64Array | Float32Array>): Plane<Float64Array> {
+export function laplacian3x3Replicate(src: Plane<Float64Array | Float32Array>): Plane64 {
   const { width: w, height: h, data } = src;
   const out = new Float64Array(w * h);
   for (let y = 0; y < h; y++) {

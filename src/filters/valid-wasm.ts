@@ -14,7 +14,7 @@
  * - `vpass(tmp, ow, oh, k, n, dst, step)`: dst(y, x) = sum_t k[t] tmp(y * step + t, x), y < oh, x < ow.
  */
 
-import { Func, instantiate, op, uleb } from './wasm-asm.js';
+import { Func, instantiate, op, uleb } from '../core/wasm-asm.js';
 
 // Opcode names as this module's kernels use them (./wasm-asm.ts holds the encodings).
 const { get, set, i32, add: ADD, sub: SUB, mul: MUL, shl: SHL, geS: GE_S, gtS: GT_S, block: BLOCK, loop: LOOP, end: END } = op;

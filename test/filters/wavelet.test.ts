@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dwt2, dwtCoeffLength, dwtMaxLevel, idwt2, waveletFilters, wavedec2, waverec2, type WaveletName } from '../../../src/fusion/filters/wavelet.js';
-import { decodeF32, loadFixture, makeInputs, maxAbsDiff } from '../classical/inputs.js';
+import { dwt2, dwtCoeffLength, dwtMaxLevel, idwt2, waveletFilters, wavedec2, waverec2, type WaveletName } from '../../src/filters/wavelet.js';
+import { decodeF32, loadFixture, makeInputs, maxAbsDiff } from '../fusion/classical/inputs.js';
 
 interface Dwt2Case {
   width: number; height: number; seed: number; wavelet: WaveletName;

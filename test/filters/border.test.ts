@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reflect101Index, replicateIndex, symmetricIndex } from '../../../src/fusion/filters/border.js';
+import { reflect101Index, replicateIndex, symmetricIndex } from '../../src/filters/border.js';
 
 const map = (f: (i: number, n: number) => number, n: number, from: number, to: number): number[] => {
   const out: number[] = [];

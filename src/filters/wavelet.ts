@@ -14,10 +14,8 @@
  * 2-D: separable, rows (x) then columns (y). Subbands are named by the (x, y) filters: `ll`, `hl` (high in x),
  * `lh` (high in y), `hh`. PyWavelets' (cH, cV, cD) are our (lh, hl, hh).
  */
-import { plane64, type Plane } from '../../core/image.js';
+import { plane64, type Plane, type Plane64 } from '../core/image.js';
 import { symmetricIndex } from './border.js';
-
-type Plane64 = Plane<Float64Array>;
 
 /** Supported wavelets. */
 export type WaveletName = 'haar' | 'db2';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plane64 } from '../../../src/core/image.js';
-import { boxMeanReplicate, boxMeanValid, boxSumValid } from '../../../src/fusion/filters/box.js';
-import { replicateIndex } from '../../../src/fusion/filters/border.js';
+import { plane64 } from '../../src/core/image.js';
+import { boxMeanClipped, boxMeanReplicate, boxSumClipped } from '../../src/filters/box.js';
+import { replicateIndex } from '../../src/filters/border.js';
 
 function randomPlane(w: number, h: number, seed: number) {
   let s = seed;
@@ -15,12 +15,12 @@ function randomPlane(w: number, h: number, seed: number) {
 }
 
 // Brute force: loop over each window. Tolerance 1e-12 (running sums vs direct sums, values in [0, 1]).
-test('box: valid-window sum and mean equal a direct loop, radius 0 to larger than the image', () => {
+test('box: clipped-window sum and mean equal a direct loop, radius 0 to larger than the image', () => {
   for (const [w, h] of [[1, 1], [7, 5], [2, 9], [16, 3]]) {
     const p = randomPlane(w, h, w + 10 * h);
     for (const r of [0, 1, 2, 10]) {
-      const sum = boxSumValid(p, r).data;
-      const mean = boxMeanValid(p, r).data;
+      const sum = boxSumClipped(p, r).data;
+      const mean = boxMeanClipped(p, r).data;
       for (let y = 0; y < h; y++) {
         for (let x = 0; x < w; x++) {
           let s = 0;
@@ -57,9 +57,9 @@ test('box: replicate-border mean equals a direct loop over the edge-extended ima
   }
 });
 
-test('box: a constant plane stays exactly constant under the valid-window mean', () => {
+test('box: a constant plane stays exactly constant under the clipped-window mean', () => {
   const c = plane64(13, 9, new Float64Array(13 * 9).fill(0.3));
-  for (const r of [1, 5, 45]) assert.ok(boxMeanValid(c, r).data.every((v) => v === 0.3 || Math.abs(v - 0.3) < 1e-15));
+  for (const r of [1, 5, 45]) assert.ok(boxMeanClipped(c, r).data.every((v) => v === 0.3 || Math.abs(v - 0.3) < 1e-15));
   const one = plane64(13, 9, new Float64Array(13 * 9).fill(1));
-  assert.ok(boxMeanValid(one, 45).data.every((v) => v === 1));
+  assert.ok(boxMeanClipped(one, 45).data.every((v) => v === 1));
 });

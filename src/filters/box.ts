@@ -1,22 +1,21 @@
 /**
- * Box (moving-average) filters on float64 planes, O(width x height) whatever the radius: one running
- * sum along rows, then one along columns.
+ * Box (moving-average) filters on float64 planes that keep the image size, O(width x height) whatever the
+ * radius: one running sum along rows, then one along columns. (The metrics' box sum with no border at all,
+ * whose output shrinks to the windows wholly inside the image, is `boxSumValid` in ./valid.ts.)
  *
  * Two border conventions, because the guided-filtering fusion (GFF) reference code uses both:
  *
- * - {@link boxMeanValid}: the mean over the part of the `(2r+1) x (2r+1)` window that lies inside the
+ * - {@link boxMeanClipped}: the mean over the part of the `(2r+1) x (2r+1)` window that lies inside the
  *   image (He et al.'s `boxfilter.m` sum divided by `N = boxfilter(ones)`), used by the guided filter.
  * - {@link boxMeanReplicate}: the mean over the full window of the image extended by replicating its
  *   edge (MATLAB `imfilter(I, fspecial('average', 2r+1), 'replicate')`), used for GFF's base layer.
  *
  * Precision: running sums in float64 (each window sum is updated by adding the sample that enters and
  * subtracting the one that leaves); against direct window sums the error is < 1e-12 for inputs in [0, 1]
- * (test/fusion/filters/box.test.ts), ~1e-13 relative at 640 x 480.
+ * (test/filters/box.test.ts), ~1e-13 relative at 640 x 480.
  */
-import { plane64, type Plane } from '../../core/image.js';
+import { plane64, type Plane, type Plane64 } from '../core/image.js';
 import { replicateIndex } from './border.js';
-
-type Plane64 = Plane<Float64Array>;
 
 /**
  * Sum over the window `[x-r, x+r] x [y-r, y+r]` clipped to the image.
@@ -25,21 +24,11 @@ type Plane64 = Plane<Float64Array>;
  * @param r window radius, integer >= 0 (window side 2r+1; may exceed the image).
  * @returns a new float64 plane of the same size.
  */
-export function boxSumValid(src: Plane<Float64Array | Float32Array>, r: number): Plane64 {
+export function boxSumClipped(src: Plane<Float64Array | Float32Array>, r: number): Plane64 {
   const { width: w, height: h } = src;
   const out = new Float64Array(w * h);
-  boxSumValidInto(src.data, w, h, r, out, new Float64Array(w * h));
+  clippedBox(src.data, w, h, r, out, new Float64Array(w * h), false);
   return plane64(w, h, out);
-}
-
-/**
- * {@link boxSumValid} into caller-owned buffers (no allocation): `out` and `scratch` hold `w * h` samples
- * and must not alias `data`.
- */
-export function boxSumValidInto(
-  data: Float64Array | Float32Array, w: number, h: number, r: number, out: Float64Array, scratch: Float64Array,
-): void {
-  clippedBox(data, w, h, r, out, scratch, false);
 }
 
 /**
@@ -111,29 +100,32 @@ function clippedBox(
  * Number of samples of the clipped window at each position along one axis of length `n`:
  * `min(i+r, n-1) - max(i-r, 0) + 1`.
  */
-export function windowCounts(n: number, r: number): Float64Array {
+function windowCounts(n: number, r: number): Float64Array {
   const c = new Float64Array(n);
   for (let i = 0; i < n; i++) c[i] = Math.min(i + r, n - 1) - Math.max(i - r, 0) + 1;
   return c;
 }
 
 /**
- * Mean over the `(2r+1) x (2r+1)` window clipped to the image: `boxSumValid(src, r) / N`, with N the
+ * Mean over the `(2r+1) x (2r+1)` window clipped to the image: `boxSumClipped(src, r) / N`, with N the
  * number of samples inside (He et al.'s guided-filter box filter).
  *
  * @param src plane, width x height >= 1 x 1.
  * @param r window radius, integer >= 0.
  * @returns a new float64 plane. A constant plane maps to itself exactly.
  */
-export function boxMeanValid(src: Plane<Float64Array | Float32Array>, r: number): Plane64 {
+export function boxMeanClipped(src: Plane<Float64Array | Float32Array>, r: number): Plane64 {
   const { width: w, height: h } = src;
   const out = new Float64Array(w * h);
-  boxMeanValidInto(src.data, w, h, r, out, new Float64Array(w * h));
+  boxMeanClippedInto(src.data, w, h, r, out, new Float64Array(w * h));
   return plane64(w, h, out);
 }
 
-/** {@link boxMeanValid} into caller-owned buffers (see {@link boxSumValidInto}). */
-export function boxMeanValidInto(
+/**
+ * {@link boxMeanClipped} into caller-owned buffers (no allocation): `out` and `scratch` hold `w * h` samples
+ * and must not alias `data`.
+ */
+export function boxMeanClippedInto(
   data: Float64Array | Float32Array, w: number, h: number, r: number, out: Float64Array, scratch: Float64Array,
 ): void {
   clippedBox(data, w, h, r, out, scratch, true);

@@ -1,6 +1,6 @@
 /**
- * A minimal WebAssembly assembler for the metrics' hand-written SIMD kernels (../vifb/fft-wasm.ts,
- * ../vifb/qcb-wasm.ts): LEB128 encoding, the opcodes those kernels use, a function builder with typed locals and
+ * A minimal WebAssembly assembler for the hand-written SIMD kernels (../filters/valid-wasm.ts, the metrics'
+ * ../metrics/vifb/*-wasm.ts): LEB128 encoding, the opcodes those kernels use, a function builder with typed locals and
  * straight-line float64x2 arithmetic, and module assembly / instantiation. Kernels are built from their opcodes at
  * run time, so there is no build step and no binary blob in the repository.
  *
@@ -23,7 +23,7 @@ export function uleb(n: number): number[] {
   return out;
 }
 
-export function sleb(n: number): number[] {
+function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -356,7 +356,7 @@ export class Func {
 }
 
 /** A module of `funcs` (i32 parameters, no results), importing its memory as `env.mem`, exporting each by name. */
-export function assemble(funcs: readonly Func[]): Uint8Array<ArrayBuffer> {
+function assemble(funcs: readonly Func[]): Uint8Array<ArrayBuffer> {
   const arities = [...new Set(funcs.map((f) => f.nParams))];
   const types = arities.map((n) => [0x60, ...vec(new Array<number[]>(n).fill([I32])), ...vec([])]);
   const bytes = [

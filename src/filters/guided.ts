@@ -11,11 +11,11 @@
  * q = boxfilter(a, r) / N .* I + boxfilter(b, r) / N
  * ```
  *
- * Window `(2r+1) x (2r+1)`, clipped at the borders (mean over the valid part, `boxMeanValid` in box.ts).
+ * Window `(2r+1) x (2r+1)`, clipped at the borders (mean over the valid part, `boxMeanClipped` in box.ts).
  * Float64 throughout, O(width x height) for any r. A constant `p` is returned exactly (a = 0, b = p).
  */
-import { plane64, type Plane } from '../../core/image.js';
-import { boxMeanValidInto } from './box.js';
+import { plane64, type Plane, type Plane64 } from '../core/image.js';
+import { boxMeanClippedInto } from './box.js';
 
 /**
  * @param guide guide image I, width x height >= 1 x 1 (any range; GFF passes the source in [0, 1]).
@@ -30,7 +30,7 @@ export function guidedFilter(
   input: Plane<Float64Array | Float32Array>,
   r: number,
   eps: number,
-): Plane<Float64Array> {
+): Plane64 {
   const { width: w, height: h } = guide;
   const n = w * h;
   const I = guide.data;
@@ -48,10 +48,10 @@ export function guidedFilter(
     t1[i] = g * p[i]!;
     t2[i] = g * g;
   }
-  boxMeanValidInto(I, w, h, r, meanI, scratch);
-  boxMeanValidInto(p, w, h, r, meanP, scratch);
-  boxMeanValidInto(t1, w, h, r, meanIp, scratch);
-  boxMeanValidInto(t2, w, h, r, meanII, scratch);
+  boxMeanClippedInto(I, w, h, r, meanI, scratch);
+  boxMeanClippedInto(p, w, h, r, meanP, scratch);
+  boxMeanClippedInto(t1, w, h, r, meanIp, scratch);
+  boxMeanClippedInto(t2, w, h, r, meanII, scratch);
   const a = t1;
   const b = t2;
   for (let i = 0; i < n; i++) {
@@ -64,8 +64,8 @@ export function guidedFilter(
   }
   const meanA = meanIp;
   const meanB = meanII;
-  boxMeanValidInto(a, w, h, r, meanA, scratch);
-  boxMeanValidInto(b, w, h, r, meanB, scratch);
+  boxMeanClippedInto(a, w, h, r, meanA, scratch);
+  boxMeanClippedInto(b, w, h, r, meanB, scratch);
   const q = meanI; // overwritten in place: q[i] depends on meanA, meanB and I only
   for (let i = 0; i < n; i++) q[i] = meanA[i]! * I[i]! + meanB[i]!;
   return plane64(w, h, q);

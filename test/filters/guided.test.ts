@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plane64 } from '../../../src/core/image.js';
-import { guidedFilter } from '../../../src/fusion/filters/guided.js';
+import { plane64 } from '../../src/core/image.js';
+import { guidedFilter } from '../../src/filters/guided.js';
 
 function noise(w: number, h: number, seed: number) {
   let s = seed;

@@ -1,6 +1,7 @@
 /**
  * Separable 2-D filtering in float64, 'valid' mode (no padding: the output holds only the positions whose
- * window lies wholly inside the image, so it shrinks by `n - 1` in each direction).
+ * window lies wholly inside the image, so it shrinks by `n - 1` in each direction), as the metrics need it. The
+ * filters that keep the image size and extend its border are in ./box.ts, ./gaussian.ts and the other files here.
  *
  * A 2-D window that is the outer product `k ⊗ k` of a 1-D kernel (Gaussian windows, box windows) is applied
  * as a horizontal pass then a vertical pass: O(2n) instead of O(n^2) operations per pixel. This is
@@ -8,13 +9,14 @@
  * and convolution (scipy `convolve2d`) coincide. Every output is a float64 sum `acc + k[t] * x` over the taps in
  * order, so results differ from a direct 2-D sum only by rounding (~1e-16 relative).
  *
- * Speed: {@link filterValid} runs on WebAssembly SIMD kernels (./wasm-filter.ts: two float64 lanes, eight outputs
+ * Speed: {@link filterValid} runs on WebAssembly SIMD kernels (./valid-wasm.ts: two float64 lanes, eight outputs
  * per loop) when the runtime has them, about 3-4x faster than the JavaScript loops, which remain as the fallback
  * and give bit-identical results. The JavaScript loops compute four neighbouring outputs at once with
  * independent accumulators, which keeps V8's scalar code out of a floating-point dependency chain.
  */
 
-import { filterValidWasm } from './wasm-filter.js';
+import type { Plane64 } from '../core/image.js';
+import { filterValidWasm } from './valid-wasm.js';
 
 // Reusable scratch buffers (module state is per thread, and no function here calls back into user code, so
 // reuse is safe). Fresh large typed arrays cost page faults and zeroing; reuse saves ~20% of filtering time.
@@ -30,44 +32,18 @@ function scratch(slot: 0 | 1, n: number): Float64Array {
   return b.subarray(0, n);
 }
 
-/** A row-major float64 image (`data.length === width * height`). */
-export interface Grid {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Float64Array;
-}
-
-/**
- * Sampled Gaussian `exp(-x^2 / (2 sigma^2))` for x = -(n-1)/2 .. (n-1)/2, normalised to sum 1.
- * `gaussian1d(n, s) ⊗ gaussian1d(n, s)` equals MATLAB's `fspecial('gaussian', n, s)` (and the numpy copies of it)
- * up to rounding, provided no 2-D entry falls below `eps * max` (fspecial zeroes those); each caller states that
- * this holds for its sizes.
- */
-export function gaussian1d(n: number, sigma: number): Float64Array {
-  const k = new Float64Array(n);
-  const c = (n - 1) / 2;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const x = i - c;
-    k[i] = Math.exp(-(x * x) / (2 * sigma * sigma));
-    s += k[i]!;
-  }
-  for (let i = 0; i < n; i++) k[i]! /= s;
-  return k;
-}
-
 /**
  * 'valid' correlation of `src` with the separable window `k ⊗ k`, keeping every `step`-th output row and
  * column starting at 0 (step 2 = filter-then-decimate, `out[::2, ::2]`, computed at about a quarter of the cost).
  *
  * @param src image, at least `k.length` wide and high.
- * @param k 1-D kernel of length n.
+ * @param k 1-D kernel of length n (e.g. `gaussian1d` of ./gaussian.ts).
  * @param step output stride, 1 (default) or more.
- * @returns the grid of size `ceil((W-n+1)/step) x ceil((H-n+1)/step)`.
+ * @returns the plane of size `ceil((W-n+1)/step) x ceil((H-n+1)/step)`.
  * @throws RangeError when the image is smaller than the window.
  * @example const mu = filterValid({ width: w, height: h, data }, gaussian1d(11, 1.5));
  */
-export function filterValid(src: Grid, k: Float64Array, step = 1): Grid {
+export function filterValid(src: Plane64, k: Float64Array, step = 1): Plane64 {
   const { width: w, height: h } = src;
   const n = k.length;
   const vw = w - n + 1, vh = h - n + 1;
@@ -187,11 +163,11 @@ function vertical(tmp: Float64Array, ow: number, oh: number, k: Float64Array, st
 /** Local weighted moments of an image, as returned by {@link filterMomentsValid}. */
 export interface LocalMoments {
   /** `x (*) w` */
-  readonly mean: Grid;
+  readonly mean: Plane64;
   /** `x^2 (*) w` */
-  readonly sq: Grid;
+  readonly sq: Plane64;
   /** `x y (*) w` (only when `y` was given) */
-  readonly cross?: Grid;
+  readonly cross?: Plane64;
 }
 
 /**
@@ -199,16 +175,16 @@ export interface LocalMoments {
  * weighted means, second moments and cross moments that SSIM-like and VIF-like metrics need.
  * (A single fused sweep was measured slower than three sliding-register passes in V8.)
  */
-export function filterMomentsValid(x: Grid, y: Grid | null, k: Float64Array): LocalMoments {
+export function filterMomentsValid(x: Plane64, y: Plane64 | null, k: Float64Array): LocalMoments {
   if (y && (y.width !== x.width || y.height !== x.height)) throw new RangeError('filterMomentsValid: x and y differ in size');
   const mean = filterValid(x, k);
   const p = scratch(1, x.data.length);
-  const sq = filterValid(productGrid(x, x, p), k);
-  return y ? { mean, sq, cross: filterValid(productGrid(x, y, p), k) } : { mean, sq };
+  const sq = filterValid(product(x, x, p), k);
+  return y ? { mean, sq, cross: filterValid(product(x, y, p), k) } : { mean, sq };
 }
 
-/** Element-wise product of two grids of one size, into `out` if given (length >= the grids'). */
-export function productGrid(x: Grid, y: Grid, out: Float64Array = new Float64Array(x.data.length)): Grid {
+/** Element-wise product of two planes of one size, into `out` (length >= the planes'). */
+function product(x: Plane64, y: Plane64, out: Float64Array): Plane64 {
   const a = x.data, b = y.data;
   if (out.length !== a.length) out = out.subarray(0, a.length);
   for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!;
@@ -216,14 +192,16 @@ export function productGrid(x: Grid, y: Grid, out: Float64Array = new Float64Arr
 }
 
 /**
- * 'valid' box sums: `out(y, x) = sum of src over rows y..y+n-1, columns x..x+n-1` (unnormalised).
+ * 'valid' box sums: `out(y, x) = sum of src over rows y..y+n-1, columns x..x+n-1` (unnormalised), so the output
+ * is `n - 1` smaller in each direction (the same-size sum over windows clipped at the border is `boxSumClipped`
+ * in ./box.ts).
  *
  * With WebAssembly SIMD available every output is a direct n-term sum in order (the SIMD filter with a kernel of
  * ones). Otherwise, with `exact: true` (the caller guarantees that every partial sum is an integer below 2^53,
  * e.g. products of 0..255 values) the sums are running sums (O(1) per pixel, still exact), and without it direct
  * n-term sums. All three give identical results on integer data.
  */
-export function boxSumValid(src: Grid, n: number, exact = false): Grid {
+export function boxSumValid(src: Plane64, n: number, exact = false): Plane64 {
   const { width: w, height: h, data } = src;
   const ow = w - n + 1, oh = h - n + 1;
   if (ow < 1 || oh < 1) throw new RangeError(`boxSumValid: ${w}x${h} image is smaller than the ${n}x${n} window`);

@@ -1,31 +1,33 @@
 /**
- * Separable Gaussian blur with edge replication, as MATLAB's
- * `imfilter(I, fspecial('gaussian', 2r+1, sigma), 'replicate')`.
+ * The sampled Gaussian kernel (fusion's blur here, the metrics' windows in ./valid.ts) and the separable
+ * Gaussian blur with edge replication, as MATLAB's `imfilter(I, fspecial('gaussian', 2r+1, sigma), 'replicate')`.
  *
- * The kernel is `exp(-t^2 / (2 sigma^2))` for `t = -r..r`, normalised to sum 1. (MATLAB's 2-D kernel is the
- * outer product of this 1-D kernel with itself, so the separable form is the same filter; its
- * `h(h < eps*max(h)) = 0` cut-off never triggers for sigma >= r / 8.)
+ * The blur's kernel is `gaussian1d(2r+1, sigma)`. (MATLAB's 2-D kernel is the outer product of this 1-D kernel
+ * with itself, so the separable form is the same filter; its `h(h < eps*max(h)) = 0` cut-off never triggers for
+ * sigma >= r / 8.)
  */
-import { plane64, type Plane } from '../../core/image.js';
+import { plane64, type Plane, type Plane64 } from '../core/image.js';
 import { replicateIndex } from './border.js';
 
-type Plane64 = Plane<Float64Array>;
-
 /**
- * 1-D Gaussian kernel of length `2r+1`, normalised to sum 1.
+ * Sampled Gaussian `exp(-x^2 / (2 sigma^2))` for x = -(n-1)/2 .. (n-1)/2, normalised to sum 1.
+ * `gaussian1d(n, s) ⊗ gaussian1d(n, s)` equals MATLAB's `fspecial('gaussian', n, s)` (and the numpy copies of it)
+ * up to rounding, provided no 2-D entry falls below `eps * max` (fspecial zeroes those); each caller states that
+ * this holds for its sizes.
  *
- * @param r radius, integer >= 0.
+ * @param n kernel length, integer >= 1 (odd for a kernel centred on a sample).
  * @param sigma standard deviation in pixels, > 0.
  */
-export function gaussianKernel1d(r: number, sigma: number): Float64Array {
-  const k = new Float64Array(2 * r + 1);
+export function gaussian1d(n: number, sigma: number): Float64Array {
+  const k = new Float64Array(n);
+  const c = (n - 1) / 2;
   let s = 0;
-  for (let t = -r; t <= r; t++) {
-    const v = Math.exp(-(t * t) / (2 * sigma * sigma));
-    k[t + r] = v;
-    s += v;
+  for (let i = 0; i < n; i++) {
+    const x = i - c;
+    k[i] = Math.exp(-(x * x) / (2 * sigma * sigma));
+    s += k[i]!;
   }
-  for (let i = 0; i < k.length; i++) k[i]! /= s;
+  for (let i = 0; i < n; i++) k[i]! /= s;
   return k;
 }
 
@@ -76,5 +78,5 @@ export function separableFilterReplicate(src: Plane<Float64Array | Float32Array>
  * @example gaussianBlurReplicate(saliency, 5, 5) // GFF's 11 x 11, sigma 5 low-pass
  */
 export function gaussianBlurReplicate(src: Plane<Float64Array | Float32Array>, r: number, sigma: number): Plane64 {
-  return separableFilterReplicate(src, gaussianKernel1d(r, sigma));
+  return separableFilterReplicate(src, gaussian1d(2 * r + 1, sigma));
 }
