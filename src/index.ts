@@ -23,6 +23,7 @@ export type { Fuser, FuserOptions } from './fusion/types.js';
 export { evaluate, evaluateDirs, type EvaluateOptions, type EvaluateDirsOptions, type DirEvaluation, type ImageValues } from './metrics/evaluate.js';
 export { listMetrics, getMetric, resolveMetrics, CONVENTIONS, CONVENTION_INFO, DEFAULT_CONVENTION } from './metrics/registry.js';
 export { formatResult, REPORT_FORMATS, type ReportFormat } from './metrics/report.js';
+export { compareDirs, formatComparison, comparisonSheet, rankMethods, rankValues, DEFAULT_COMPARE_METRICS, type CompareDirsOptions, type Comparison, type MethodComparison, type MethodRank, type Direction, type FusedFolder } from './metrics/compare.js';
 export type { Convention, MetricDef, MmifInputs, VifbInputs } from './metrics/types.js';
 
 export { BACKEND_NAMES, TRAIN_BACKENDS } from './model/backend-names.js';

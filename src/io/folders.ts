@@ -18,7 +18,7 @@ const collator = new Intl.Collator('en', { numeric: true });
  * ignored; two images with one stem make pairing ambiguous: an input error naming them.
  * @param what how the folder is named in messages (e.g. '--ir-dir', 'infrared folder').
  */
-async function imagesByStem(dir: string, what: string): Promise<Map<string, string>> {
+export async function imagesByStem(dir: string, what: string): Promise<Map<string, string>> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });

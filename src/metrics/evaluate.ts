@@ -252,7 +252,39 @@ export async function evaluateDirs(options: EvaluateDirsOptions): Promise<DirEva
   if (typeof perImage !== 'boolean') throw invalidParameter('perImage', 'a boolean', perImage);
 
   const { pairs, missing } = await pairFolders({ ir: options.irDir, vis: options.visDir, fused: options.fusedDir });
-  const tasks: EvaluateTask[] = pairs.map((p) => ({ name: p.name, files: p.files, convention, metrics, maxPixels: options.maxPixels }));
+  const rows = await evaluateTriples(pairs, {
+    convention,
+    metrics,
+    workers,
+    maxPixels: options.maxPixels,
+    onProgress: options.onProgress,
+    onWarning: options.onWarning,
+  });
+  const { mean, std } = summarise(metrics, rows);
+  return { convention, metrics, images: perImage ? rows : [], count: rows.length, mean, std, missing };
+}
+
+/** Options of {@link evaluateTriples}: those of {@link evaluateDirs} that do not name folders. */
+export type EvaluateTriplesOptions = Pick<EvaluateDirsOptions, 'convention' | 'metrics' | 'workers' | 'onProgress' | 'onWarning' | 'maxPixels'>;
+
+/**
+ * Evaluates a list of named file triples (as {@link pairFolders} returns them) on `workers` worker threads
+ * (default min(2, CPUs); 1 computes on the calling thread): the engine of {@link evaluateDirs}, for callers that
+ * pair the files themselves (`compareDirs` scores several fused folders on their common stems in one pool).
+ * A name labels progress and errors only; names may repeat.
+ *
+ * @returns one {@link ImageValues} per triple, in the given order.
+ * @throws the first input error (unreadable file, size mismatch), naming the files.
+ */
+export async function evaluateTriples(
+  triples: readonly { readonly name: string; readonly files: Readonly<Record<ImageRole, string>> }[],
+  options: EvaluateTriplesOptions = {},
+): Promise<ImageValues[]> {
+  const convention = checkConvention(options.convention ?? DEFAULT_CONVENTION);
+  const metrics = resolveMetrics(convention, checkMetricNames(options.metrics)).map((m) => m.name);
+  const workers = options.workers ?? defaultWorkers();
+  if (!Number.isInteger(workers) || workers < 1) throw invalidParameter('workers', 'a positive integer', workers);
+  const tasks: EvaluateTask[] = triples.map((p) => ({ name: p.name, files: p.files, convention, metrics, maxPixels: options.maxPixels }));
   const results: (Record<string, number> | undefined)[] = new Array(tasks.length);
   let done = 0;
   const onResult = (i: number, values: Record<string, number>): void => {
@@ -267,9 +299,7 @@ export async function evaluateDirs(options: EvaluateDirsOptions): Promise<DirEva
       await runPool(tasks, Math.min(workers, tasks.length), onResult, options.onWarning);
     }
   }
-  const rows: ImageValues[] = tasks.map((t, i) => ({ name: t.name, values: results[i]! }));
-  const { mean, std } = summarise(metrics, rows);
-  return { convention, metrics, images: perImage ? rows : [], count: rows.length, mean, std, missing };
+  return tasks.map((t, i) => ({ name: t.name, values: results[i]! }));
 }
 
 /** Default worker count: min(2, available CPUs). */

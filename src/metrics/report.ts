@@ -47,7 +47,7 @@ export function formatResult(result: DirEvaluation, format: ReportFormat, option
 }
 
 /** A number as text for humans: fixed decimals, NaN / inf spelled out. */
-function formatNumber(v: number, decimals = 4): string {
+export function formatNumber(v: number, decimals = 4): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
