@@ -123,8 +123,8 @@ function sequentialEqualsJoint(cfg: TrainConfig, seed: number) {
     const b = batch(seed);
     const p = initParams(seed);
     const values = paramsToValues(p);
-    const joint = new OnnxTrainer(cfg, { plan: 'joint' });
-    const seq = new OnnxTrainer(cfg, { plan: 'sequential' });
+    const joint = new OnnxTrainer(cfg, { memory: 'joint' });
+    const seq = new OnnxTrainer(cfg, { memory: 'sequential' });
     try {
       const a = await joint.run((n) => values.get(n) as Float32Array, b);
       const s = await seq.run((n) => values.get(n) as Float32Array, b);

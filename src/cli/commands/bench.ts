@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { invalidParameter } from '../../core/errors.js';
 import { BACKEND_NAMES, TRAIN_BACKENDS } from '../../model/backend-names.js';
-import type { GradientMode } from '../../train/step.js';
+import type { MemoryPlan } from '../../train/engine.js';
 import { parseCropSide, parsePositiveInt } from '../util.js';
 
 function parseSize(v: string): [number, number] {
@@ -41,11 +41,11 @@ function trainCommand(): Command {
     .option('--backend <name>', `engine (${TRAIN_BACKENDS.join(', ')})`, 'auto')
     .option('--warmup <n>', 'warm-up steps', (v: string) => Math.max(0, Math.floor(Number(v)) || 0), 1)
     .option('--repeats <n>', 'timed steps', parsePositiveInt('--repeats'), 3)
-    .addOption(new Option('--memory <plan>', 'gradient plan: one pass alive at a time, all at once, or auto (as isfuse train)').choices(['auto', 'sequential', 'joint']).default('auto'))
+    .addOption(new Option('--memory <plan>', 'memory plan: one pass alive at a time, all at once, or auto (as isfuse train)').choices(['auto', 'sequential', 'joint']).default('auto'))
     .option('--threads <n>', 'onnx backend: onnxruntime threads (default: all CPUs)', parsePositiveInt('--threads'))
     .option('--profile', 'per-kernel time, calls and bytes of one step')
     .option('--json', 'print JSON')
-    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: GradientMode | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
+    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; repeats: number; memory: MemoryPlan | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
       const [{ useTrainingBackend }, { benchTrain }, { formatProfile }] = await Promise.all([
         import('../../model/backend.js'), import('../../bench/train.js'), import('../../bench/profile.js'),
       ]);
