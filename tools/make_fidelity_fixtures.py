@@ -63,7 +63,19 @@ def paper(y, vi, ir, k):
     return {'ir': k.l1(y, ir), 'vi': k.l1(y, vi), 'grad': k.l1(lap_y, target)}
 
 
-LOSSES = {'paper': paper}
+SOBEL_X = [[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]]
+SOBEL_Y = [[-1., -2., -1.], [0., 0., 0.], [1., 2., 1.]]
+
+
+def maxgrad(y, vi, ir, k):
+    """SeAFusion / CDDFuse: L1(y, max(ir, vi)) + 10 L1(Sobel y, max(Sobel ir, Sobel vi)), Sobel = |Gx| + |Gy|."""
+    def sobel(x, a=torch.abs):
+        return a(filt(x, SOBEL_X)) + a(filt(x, SOBEL_Y))
+    target = torch.max(sobel(ir), sobel(vi))
+    return {'int': k.l1(y, torch.max(ir, vi)), 'grad': 10 * k.l1(sobel(y, k.abs), target)}
+
+
+LOSSES = {'paper': paper, 'maxgrad': maxgrad}
 
 
 def main():

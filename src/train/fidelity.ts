@@ -45,6 +45,15 @@ export const FIDELITY_LOSSES = {
       grad: l1(o, laplacianAbs(o, y), o.max(laplacianAbs(o, ir), laplacianAbs(o, vi))),
     }),
   },
+  maxgrad: {
+    summary: 'max-intensity + max-gradient: L1 to the larger input + 10 L1 of |Sobel| to the larger of the inputs\'',
+    formula: 'L1(y, max(ir, vi)) + 10 L1(Sobel(y), max(Sobel(ir), Sobel(vi))), Sobel(x) = |Gx x| + |Gy x|, Gx = [[-1,0,1],[-2,0,2],[-1,0,1]], Gy its transpose',
+    source: 'SeAFusion (L. Tang, J. Yuan, J. Ma, Information Fusion 2022); the same form is CDDFuse\'s fusion loss (Z. Zhao et al., CVPR 2023)',
+    parts: <T>(o: LossOps<T>, y: T, vi: T, ir: T) => {
+      const sobel = (x: T): T => o.add(o.abs(o.filter3x3(x, [-1, 0, 1, -2, 0, 2, -1, 0, 1])), o.abs(o.filter3x3(x, [-1, -2, -1, 0, 0, 0, 1, 2, 1])));
+      return { int: l1(o, y, o.max(ir, vi)), grad: o.scale(l1(o, sobel(y), o.max(sobel(ir), sobel(vi))), 10) };
+    },
+  },
 } satisfies Record<string, FidelityLoss>;
 
 export type FidelityLossName = keyof typeof FIDELITY_LOSSES;

@@ -126,6 +126,10 @@ test(
   compareWithTfjs({ ...DEFAULT_TRAIN_CONFIG, cfi: false, comp: false, gateEntropy: 'minimise', necessity: 'maximise' }, 2, 2e-3),
 );
 
+// the max-intensity + max-gradient fidelity loss (worst tensor cfi5.q_v.bias at 9.8e-6; both engines within 1.2e-5 of a
+// float64 PyTorch step)
+test('onnx step, fidelity loss maxgrad', compareWithTfjs({ ...DEFAULT_TRAIN_CONFIG, loss: 'maxgrad' }, 5, 2e-5));
+
 function sequentialEqualsJoint(cfg: TrainConfig, seed: number) {
   return async () => {
     await useBackend('cpu');
