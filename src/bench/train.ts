@@ -10,9 +10,9 @@ import { disposeParams, initParams } from '../model/isfuse.js';
 import { installConvGradient } from '../model/conv-gradient.js';
 import { DEFAULT_TRAIN_CONFIG, maskTensors } from '../train/interventions.js';
 import { drawInterventionMasks } from '../train/masks.js';
-import { onnxPlan, tfjsMode } from '../train/loop.js';
+import { resolveMemoryPlan, type MemoryPlan } from '../train/engine.js';
 import { OnnxTrainer } from '../train/onnx/trainer.js';
-import { Adam, trainStep, type GradientMode } from '../train/step.js';
+import { Adam, trainStep } from '../train/step.js';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ortProfileFiles, profileTfjs, summariseOrtProfile, type KernelProfile } from './profile.js';
@@ -23,7 +23,7 @@ export interface BenchTrainResult extends Timing {
   readonly batch: number;
   readonly crop: number;
   /** the plan that ran ('auto' resolved) */
-  readonly memory: GradientMode;
+  readonly memory: MemoryPlan;
   readonly warmup: number;
   /** timed steps after the warm-up */
   readonly runs: number;
@@ -47,7 +47,7 @@ export interface BenchTrainResult extends Timing {
 
 /** Runs the benchmark on the active backend. */
 export async function benchTrain(o: {
-  batch: number; crop: number; warmup: number; runs: number; memory: GradientMode | 'auto'; backend: string; engine?: 'tfjs' | 'onnx';
+  batch: number; crop: number; warmup: number; runs: number; memory: MemoryPlan | 'auto'; backend: string; engine?: 'tfjs' | 'onnx';
   /** profile the last step per kernel (onnxruntime's profiler, or tf.profile for one extra step) */
   profile?: boolean;
   /** onnx engine: onnxruntime intra-op threads (default: os.availableParallelism()) */
@@ -55,7 +55,7 @@ export async function benchTrain(o: {
   onStep?: (k: number, ms: number) => void;
 }): Promise<BenchTrainResult> {
   installConvGradient();
-  const memory = tfjsMode(o.memory);
+  const memory = resolveMemoryPlan(o.engine ?? 'tfjs', o.memory, o.batch, o.crop);
   const p = initParams(0);
   const opt = new Adam(1e-4);
   const rng = new Rng(0);
@@ -63,7 +63,7 @@ export async function benchTrain(o: {
   const vi = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const ir = tf.randomUniform([n, s, s, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
   const profilePrefix = join(tmpdir(), `isfuse-train-profile-${process.pid}`);
-  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), plan: onnxPlan(o.memory, o.batch, o.crop), ...(o.profile ? { profilePrefix } : {}) }) : undefined;
+  const onnx = o.engine === 'onnx' ? new OnnxTrainer(DEFAULT_TRAIN_CONFIG, { threads: o.threads ?? availableParallelism(), memory, ...(o.profile ? { profilePrefix } : {}) }) : undefined;
   let profile: KernelProfile[] | undefined;
   let gpuBytes: number | undefined;
   const hostVi = onnx ? (vi.dataSync() as Float32Array) : undefined;
@@ -104,7 +104,7 @@ export async function benchTrain(o: {
   }
   const be = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
   return {
-    backend: o.backend, batch: n, crop: s, memory: onnx ? onnx.plan : memory, warmup: o.warmup, runs: o.runs,
+    backend: o.backend, batch: n, crop: s, memory, warmup: o.warmup, runs: o.runs,
     ...summarise(times), tensorBytes: bytes, rssBytes: rss, ...(profile ? { profile } : {}),
     ...(onnx ? { threads: onnx.options.threads } : {}),
     ...(be.wasm?.HEAPU8 ? { wasmHeapBytes: be.wasm.HEAPU8.length } : {}),

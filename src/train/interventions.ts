@@ -1,5 +1,5 @@
 /**
- * The five passes of one training step (DESIGN.md §3) and the inputs each one sees.
+ * The five passes of one training step (docs/TRAINING.md#training-step) and the inputs each one sees.
  *
  *   base : (vi, ir)
  *   comp : (vi * m_v, ir * m_i)        complementary masking (no pixel hidden in both)
@@ -10,12 +10,15 @@
  * Which passes run follows the ablation switches ({@link activePasses}).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { FidelityLossName } from './fidelity.js';
 import type { InterventionMasks } from './masks.js';
 
 export type PassName = 'base' | 'comp' | 'rand' | 'novi' | 'noir';
-export const PASS_NAMES: readonly PassName[] = ['base', 'comp', 'rand', 'novi', 'noir'];
 
-/** Ablation switches and the two disputed signs (DESIGN.md §3). */
+/**
+ * Ablation switches (docs/TRAINING.md#ablations), the two disputed signs (docs/TRAINING.md#disputed-signs)
+ * and the fidelity loss (docs/TRAINING.md#fidelity-losses).
+ */
 export interface TrainConfig {
   /** complementary masking (the comp pass and its L_inv term) */
   readonly comp: boolean;
@@ -33,10 +36,12 @@ export interface TrainConfig {
   readonly gateEntropy: 'maximise' | 'minimise';
   /** 'minimise' (default, the authors' code) or 'maximise' */
   readonly necessity: 'minimise' | 'maximise';
+  /** the fidelity loss L_f, by name in ./fidelity.ts's registry; default 'paper' */
+  readonly loss: FidelityLossName;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.freeze({
-  comp: true, rand: true, drop: true, inv: true, nec: true, cfi: true, gateEntropy: 'maximise', necessity: 'minimise',
+  comp: true, rand: true, drop: true, inv: true, nec: true, cfi: true, gateEntropy: 'maximise', necessity: 'minimise', loss: 'paper',
 });
 
 /**

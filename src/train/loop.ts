@@ -10,33 +10,33 @@
  *   `--resume` continues from it; on the same backend the result is bit-identical to an uninterrupted run
  *   (test/train/loop.test.ts).
  * - `weights.safetensors`: the model alone (loads in PyTorch with strict=True, and in `isfuse fuse --weights`).
- * - `train.jsonl`: one JSON object per step (`{"type":"step","step",...loss terms,"ms"}`) and per validation
- *   (`{"type":"val","step",...metrics}`); on resume, lines after the checkpoint's step are dropped.
+ * - `train.jsonl`: one JSON object per step and per validation; on resume, lines after the checkpoint's step are
+ *   dropped. Step lines: `{"type":"step","step","epoch","total","f","inv","nec",...parts,"ms"}`, the parts being
+ *   the objective's recorded values by key (./objective.ts: e.g. "f.ir", "f.grad", "comp.entropy", "novi";
+ *   the "f.*" keys follow the fidelity loss). Validation lines: `{"type":"val","step",...metrics}`.
  * - `curve.svg`: the loss curves (written at the end).
  *
  * The TensorFlow.js backend must be chosen before (model/backend.ts); the Conv2D gradient of
- * model/conv-gradient.ts is installed here, since wasm has no stock filter gradient.
+ * model/conv-gradient.ts is installed here, since wasm has no stock filter gradient. The step itself runs on a
+ * ./engine.ts StepEngine (tfjs or onnx); checkpoints are ./checkpoint.ts.
  */
-import { mkdir, readFile, rename, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { inputError, usageError } from '../core/errors.js';
-import { EpochSampler, cropBatch, usableImages, type CropAlignment, type SamplerState, type SmallImagePolicy } from '../data/crops.js';
+import { invalidParameter, inputError, usageError } from '../core/errors.js';
+import { EpochSampler, cropBatch, usableImages, type CropAlignment, type SmallImagePolicy } from '../data/crops.js';
 import { loadDataset, type PairImages } from '../data/pairs.js';
-import { Rng, type RngState } from '../core/random.js';
-import { disposeParams, initParams, paramsFromValues, paramsToValues, type IsfuseParams } from '../model/isfuse.js';
-import { isfuseStateTensors, parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, toFloat32, type RawTensor } from '../model/weights.js';
+import { Rng } from '../core/random.js';
+import { disposeParams, initParams, type IsfuseParams } from '../model/isfuse.js';
+import { CHECKPOINT_FORMAT, readCheckpoint, saveCheckpoint, writeAtomic, type RunSettings, type SavedState } from './checkpoint.js';
 import { installConvGradient } from '../model/conv-gradient.js';
-import { DEFAULT_TRAIN_CONFIG, maskTensors, type TrainConfig } from './interventions.js';
+import { createStepEngine, type EngineName, type HostStepBatch, type MemoryPlan } from './engine.js';
+import { FIDELITY_LOSS_NAMES, isFidelityLossName } from './fidelity.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
+import type { LossTerms } from './objective.js';
 import { trainingCurveSvg } from './plot.js';
-import { autoOnnxPlan, OnnxTrainer, type OnnxPlan } from './onnx/trainer.js';
-import { Adam, cacheOnHost, namedTrainables, trainStep, type GradientMode, type LossTerms } from './step.js';
-
-/** Metadata key of the training state in checkpoint.safetensors. */
-export const CHECKPOINT_META_KEY = 'isfuse.train';
-const FORMAT = 'isfuse-train-checkpoint/1';
+import { Adam, namedTrainables } from './step.js';
 
 export interface TrainProgress {
   readonly step: number;
@@ -72,21 +72,24 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** checkpoint every N steps (and at the end); default 50 */
   readonly checkpointEvery?: number;
-  /** ablation switches and signs; default DEFAULT_TRAIN_CONFIG */
+  /** ablation switches, signs and the fidelity loss (`loss`, default 'paper'); default DEFAULT_TRAIN_CONFIG */
   readonly config?: Partial<TrainConfig>;
   readonly alignment?: CropAlignment;
   readonly augment?: boolean;
   readonly small?: SmallImagePolicy;
   /**
-   * 'sequential' (one pass alive at a time: several times less memory than 'joint', slower on the onnx engine),
-   * 'joint', or 'auto' (default): sequential on TensorFlow.js; on onnx joint when it fits (autoOnnxPlan)
+   * The memory plan (`--memory`): 'sequential' (one pass alive at a time: several times less memory than
+   * 'joint', slower on the onnx engine), 'joint', or 'auto' (default): sequential on TensorFlow.js; on onnx
+   * joint when it fits (autoOnnxPlan).
    */
-  readonly gradientMode?: GradientMode | 'auto';
+  readonly memory?: MemoryPlan | 'auto';
+  /** @deprecated the former name of `memory` (used when `memory` is not given) */
+  readonly gradientMode?: MemoryPlan | 'auto';
   /**
    * What runs the step: 'tfjs' (the active TensorFlow.js backend; default) or 'onnx' (the step with its
    * backward pass as onnxruntime graphs, train/onnx/; the Adam update and checkpoints stay in TensorFlow.js).
    */
-  readonly engine?: 'tfjs' | 'onnx';
+  readonly engine?: EngineName;
   /** onnx engine: onnxruntime intra-op threads (default: the CPUs Node reports, os.availableParallelism()) */
   readonly threads?: number;
   /** validation every N steps (and at the end) through `validator` */
@@ -109,60 +112,6 @@ export interface TrainResult {
   readonly wallS: number;
 }
 
-interface SavedState {
-  format: string;
-  step: number;
-  totalSteps: number;
-  rng: RngState;
-  sampler: SamplerState;
-  adam: { t: number; lr: number; beta1: number; beta2: number; eps: number };
-  run: { batch: number; crop: number; seed: number; config: TrainConfig; alignment: CropAlignment; augment: boolean; small: SmallImagePolicy };
-  wallS: number;
-}
-
-async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-}
-
-/**
- * Serialises the checkpoint (weights + Adam moments + state JSON). Takes the parameter values already read
- * from the backend (paramsToValues) so that a save reads them once for both files it writes.
- */
-export function serializeCheckpoint(values: ReadonlyMap<string, Float32Array | number>, opt: Adam, state: SavedState): Uint8Array {
-  // The same named tensors as weights.safetensors, so that both files have exactly the same names and dtypes.
-  const all = isfuseStateTensors(values);
-  const s = opt.state();
-  for (const [name, m] of s.m) {
-    all.set(`optimizer.m.${name}`, { shape: [m.length], data: m });
-    all.set(`optimizer.v.${name}`, { shape: [m.length], data: s.v.get(name)! });
-  }
-  return serializeSafetensors(all, { [CHECKPOINT_META_KEY]: JSON.stringify(state) });
-}
-
-/** Reads a checkpoint: parameters (new variables), Adam state, saved state. */
-export async function readCheckpoint(path: string): Promise<{ params: IsfuseParams; adam: { t: number; m: Map<string, Float32Array>; v: Map<string, Float32Array> }; state: SavedState }> {
-  const content = parseSafetensors(new Uint8Array(await readFile(path)), path);
-  const raw = content.metadata[CHECKPOINT_META_KEY];
-  let state: SavedState;
-  try {
-    state = JSON.parse(raw ?? '') as SavedState;
-  } catch {
-    throw inputError(`${path}: not an isfuse training checkpoint (no '${CHECKPOINT_META_KEY}' metadata)`);
-  }
-  if (state.format !== FORMAT) throw inputError(`${path}: unsupported checkpoint format '${state.format}' (expected ${FORMAT})`);
-  const weights = new Map<string, RawTensor>();
-  const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
-  for (const [name, t] of content.tensors) {
-    if (name.startsWith('optimizer.m.')) m.set(name.slice(12), toFloat32(t, name, path));
-    else if (name.startsWith('optimizer.v.')) v.set(name.slice(12), toFloat32(t, name, path));
-    else weights.set(name, t);
-  }
-  const values = stateValuesFromSafetensors({ tensors: weights, metadata: {} }, path);
-  return { params: paramsFromValues(values), adam: { t: state.adam.t, m, v }, state };
-}
-
 async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
@@ -176,18 +125,10 @@ function checkPositive(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw usageError(`Expected a positive integer for ${name} but received ${v}`);
 }
 
-/**
- * Trains ISFuse (DESIGN.md §3) and writes the output folder described above. Errors: usage errors for bad
- * options (or options that differ from the checkpoint being resumed), input errors for data problems, and an
- * error naming the step when a loss becomes non-finite.
- *
- * Example: `await train({ data: 'RoadScene/train', out: 'runs/a', steps: 500, batch: 8, crop: 128, seed: 1 })`.
- */
-export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const t0 = Date.now();
+/** The options checked, with their defaults: what a resume must repeat (`run`), and the rest. */
+function runSettings(opts: TrainOptions): { run: RunSettings; lr: number; every: number } {
   const batch = opts.batch ?? 8;
   const crop = opts.crop ?? 128;
-  const seed = opts.seed ?? 0;
   const lr = opts.lr ?? 1e-4;
   const every = opts.checkpointEvery ?? 50;
   checkPositive('batch', batch);
@@ -199,121 +140,149 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!(lr > 0)) throw usageError(`Expected a positive number for lr but received ${lr}`);
   if (opts.steps !== undefined && opts.epochs !== undefined) throw usageError('give either steps or epochs, not both');
   const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...opts.config };
-  const run = { batch, crop, seed, config, alignment: opts.alignment ?? 'aligned', augment: opts.augment ?? true, small: opts.small ?? 'skip' } as SavedState['run'];
-  const note = opts.onNote ?? (() => {});
+  if (!isFidelityLossName(config.loss)) throw invalidParameter('loss', `one of ${FIDELITY_LOSS_NAMES.join(', ')}`, config.loss);
+  return {
+    run: { batch, crop, seed: opts.seed ?? 0, config, alignment: opts.alignment ?? 'aligned', augment: opts.augment ?? true, small: opts.small ?? 'skip' },
+    lr,
+    every,
+  };
+}
 
-  installConvGradient();
-  const images = typeof opts.data === 'string' ? (await loadDataset(opts.data)).images : opts.data;
-  const usable = usableImages(images, crop, run.small);
-  if (usable.length < images.length) note(`${images.length - usable.length} of ${images.length} pairs are smaller than the ${crop}x${crop} crop and are skipped`);
-  if (usable.length === 0) throw inputError(`no pair is at least ${crop}x${crop}; use a smaller crop or small: 'pad'`);
-  const sampler = new EpochSampler(usable, batch);
-  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * sampler.stepsPerEpoch;
+/** The JSON-lines log: its lines so far (for the curve) and appends. */
+class TrainLog {
+  private constructor(readonly path: string, readonly lines: string[]) {}
 
-  await mkdir(opts.out, { recursive: true });
-  const ckptPath = join(opts.out, 'checkpoint.safetensors');
-  const weightsPath = join(opts.out, 'weights.safetensors');
-  const logPath = join(opts.out, 'train.jsonl');
-
-  let params: IsfuseParams;
-  let rng: Rng;
-  const opt = new Adam(lr);
-  let step = 0;
-  let priorWallS = 0;
-  let logLines: string[] = [];
-  if (opts.resume && (await exists(ckptPath))) {
-    const ck = await readCheckpoint(ckptPath);
-    const saved = ck.state;
-    for (const k of ['batch', 'crop', 'seed', 'alignment', 'augment', 'small'] as const) {
-      if (saved.run[k] !== run[k]) throw usageError(`--resume: ${k} is ${JSON.stringify(run[k])} but the checkpoint was made with ${JSON.stringify(saved.run[k])}`);
-    }
-    if (JSON.stringify(saved.run.config) !== JSON.stringify(config)) {
-      throw usageError(`--resume: the ablation/sign options differ from the checkpoint's (${JSON.stringify(saved.run.config)})`);
-    }
-    params = ck.params;
-    rng = Rng.fromState(saved.rng);
-    sampler.restore(saved.sampler);
-    opt.load(ck.adam, namedTrainables(params));
-    step = saved.step;
-    priorWallS = saved.wallS;
-    if (await exists(logPath)) {
-      logLines = (await readFile(logPath, 'utf8')).split('\n').filter((l) => {
+  /** Starts the log at `path`, keeping the lines up to `keepUpTo` (a resumed step) from an existing file. */
+  static async open(path: string, keepUpTo?: number): Promise<TrainLog> {
+    let lines: string[] = [];
+    if (keepUpTo !== undefined && (await exists(path))) {
+      lines = (await readFile(path, 'utf8')).split('\n').filter((l) => {
         if (!l.trim()) return false;
         try {
-          return (JSON.parse(l) as { step: number }).step <= step;
+          return (JSON.parse(l) as { step: number }).step <= keepUpTo;
         } catch {
           return false;
         }
       });
     }
-    note(`resuming from ${ckptPath} at step ${step}`);
-  } else {
-    if (opts.resume) note(`no checkpoint in ${opts.out}: starting from scratch`);
-    params = initParams(seed);
-    rng = new Rng(seed);
+    await writeAtomic(path, lines.map((l) => l + '\n').join(''));
+    return new TrainLog(path, lines);
   }
-  await writeAtomic(logPath, logLines.map((l) => l + '\n').join(''));
-  const appendLog = async (obj: object): Promise<void> => {
+
+  async append(obj: object): Promise<void> {
     const line = JSON.stringify(obj);
-    logLines.push(line);
-    await writeFile(logPath, line + '\n', { flag: 'a' });
-  };
+    this.lines.push(line);
+    await writeFile(this.path, line + '\n', { flag: 'a' });
+  }
+}
 
-  const save = async (): Promise<void> => {
-    const state: SavedState = {
-      format: FORMAT, step, totalSteps, rng: rng.state, sampler: sampler.state,
+/** Where a run starts: fresh (initial weights, new PRNG) or from the checkpoint in the output folder. */
+interface StartState {
+  resumed: boolean;
+  params: IsfuseParams;
+  rng: Rng;
+  step: number;
+  priorWallS: number;
+}
+
+/**
+ * The state to start from: the checkpoint at `ckptPath` when resuming (its options must equal `run`; configs
+ * saved before a field existed get that field's default), else a fresh start. Restores the sampler and `opt`.
+ */
+async function startState(opts: TrainOptions, run: RunSettings, ckptPath: string, sampler: EpochSampler, opt: Adam, note: (m: string) => void): Promise<StartState> {
+  if (!(opts.resume && (await exists(ckptPath)))) {
+    if (opts.resume) note(`no checkpoint in ${opts.out}: starting from scratch`);
+    return { resumed: false, params: initParams(run.seed), rng: new Rng(run.seed), step: 0, priorWallS: 0 };
+  }
+  const ck = await readCheckpoint(ckptPath);
+  const saved = ck.state;
+  for (const k of ['batch', 'crop', 'seed', 'alignment', 'augment', 'small'] as const) {
+    if (saved.run[k] !== run[k]) throw usageError(`--resume: ${k} is ${JSON.stringify(run[k])} but the checkpoint was made with ${JSON.stringify(saved.run[k])}`);
+  }
+  const savedConfig: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...saved.run.config };
+  if (JSON.stringify(savedConfig) !== JSON.stringify(run.config)) {
+    throw usageError(`--resume: the ablation/sign/loss options differ from the checkpoint's (${JSON.stringify(savedConfig)})`);
+  }
+  sampler.restore(saved.sampler);
+  opt.load(ck.adam, namedTrainables(ck.params));
+  note(`resuming from ${ckptPath} at step ${saved.step}`);
+  return { resumed: true, params: ck.params, rng: Rng.fromState(saved.rng), step: saved.step, priorWallS: saved.wallS };
+}
+
+/** The next batch on the host: crops of the sampled pairs and their intervention masks. */
+function nextBatch(images: readonly PairImages[], indices: readonly number[], rng: Rng, run: RunSettings): HostStepBatch {
+  const hb = cropBatch(images, indices, rng, { size: run.crop, alignment: run.alignment, augment: run.augment, small: run.small });
+  return { vi: hb.vi, ir: hb.ir, masks: drawInterventionMasks(rng, hb.n, run.crop, run.crop) };
+}
+
+/** A train.jsonl step line: the sums, then every part by key. */
+function stepLine(step: number, epoch: number, t: LossTerms, ms: number): object {
+  return { type: 'step', step, epoch, total: t.total, f: t.f, inv: t.inv, nec: t.nec, ...t.parts, ms };
+}
+
+/**
+ * Trains ISFuse (docs/TRAINING.md) and writes the output folder described above. Errors: usage errors for bad
+ * options (or options that differ from the checkpoint being resumed), input errors for data problems, and an
+ * error naming the step when a loss becomes non-finite.
+ *
+ * Example: `await train({ data: 'RoadScene/train', out: 'runs/a', steps: 500, batch: 8, crop: 128, seed: 1 })`.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const t0 = Date.now();
+  const { run, lr, every } = runSettings(opts);
+  const note = opts.onNote ?? (() => {});
+
+  installConvGradient();
+  const images = typeof opts.data === 'string' ? (await loadDataset(opts.data)).images : opts.data;
+  const usable = usableImages(images, run.crop, run.small);
+  if (usable.length < images.length) note(`${images.length - usable.length} of ${images.length} pairs are smaller than the ${run.crop}x${run.crop} crop and are skipped`);
+  if (usable.length === 0) throw inputError(`no pair is at least ${run.crop}x${run.crop}; use a smaller crop or small: 'pad'`);
+  const sampler = new EpochSampler(usable, run.batch);
+  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * sampler.stepsPerEpoch;
+
+  await mkdir(opts.out, { recursive: true });
+  const paths = { checkpoint: join(opts.out, 'checkpoint.safetensors'), weights: join(opts.out, 'weights.safetensors') };
+  const opt = new Adam(lr);
+  const s = await startState(opts, run, paths.checkpoint, sampler, opt, note);
+  const log = await TrainLog.open(join(opts.out, 'train.jsonl'), s.resumed ? s.step : undefined);
+  const save = (): Promise<void> =>
+    saveCheckpoint(paths, s.params, opt, {
+      format: CHECKPOINT_FORMAT, step: s.step, totalSteps, rng: s.rng.state, sampler: sampler.state,
       adam: { t: opt.t, lr: opt.lr, beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps },
-      run, wallS: priorWallS + (Date.now() - t0) / 1000,
-    };
-    await cacheOnHost([...params.variables.values(), ...opt.tensors()]);
-    const values = paramsToValues(params);
-    await writeAtomic(ckptPath, serializeCheckpoint(values, opt, state));
-    await writeAtomic(weightsPath, serializeIsfuseWeights(values, { 'isfuse.step': String(step), 'isfuse.seed': String(seed) }));
-  };
+      run, wallS: s.priorWallS + (Date.now() - t0) / 1000,
+    } satisfies SavedState);
 
-  const onnx = opts.engine === 'onnx' ? new OnnxTrainer(config, { threads: opts.threads ?? availableParallelism(), plan: onnxPlan(opts.gradientMode, batch, crop) }) : undefined;
+  const engine = createStepEngine(opts.engine ?? 'tfjs', run.config, {
+    memory: opts.memory ?? opts.gradientMode, batch: run.batch, crop: run.crop, threads: opts.threads ?? availableParallelism(),
+  });
   let last: LossTerms | undefined;
   let val: Record<string, number> | undefined;
-  const startStep = step;
+  const startStep = s.step;
   const tLoop = Date.now();
-  const stopAt = opts.stopAfter !== undefined ? Math.min(totalSteps, step + opts.stopAfter) : totalSteps;
+  const stopAt = opts.stopAfter !== undefined ? Math.min(totalSteps, s.step + opts.stopAfter) : totalSteps;
   try {
-    while (step < stopAt) {
+    while (s.step < stopAt) {
       const ts = Date.now();
-      const { epoch, indices } = sampler.next(rng);
-      const hb = cropBatch(images, indices, rng, { size: crop, alignment: run.alignment, augment: run.augment, small: run.small });
-      const masks = drawInterventionMasks(rng, hb.n, crop, crop);
-      if (onnx) {
-        last = await onnx.step(params, opt, { vi: hb.vi, ir: hb.ir, masks });
-      } else {
-        const shape: [number, number, number, number] = [hb.n, crop, crop, 1];
-        const vi = tf.tensor4d(hb.vi, shape), ir = tf.tensor4d(hb.ir, shape);
-        const mt = maskTensors(masks);
-        try {
-          last = await trainStep(params, opt, { vi, ir, masks: mt }, config, tfjsMode(opts.gradientMode));
-        } finally {
-          tf.dispose([vi, ir, mt.compVi, mt.compIr, mt.rand]);
-        }
-      }
-      step += 1;
-      if (!Number.isFinite(last.total)) throw new Error(`training diverged at step ${step}: loss ${last.total} (${JSON.stringify(last)})`);
+      const { epoch, indices } = sampler.next(s.rng);
+      last = await engine.step(s.params, opt, nextBatch(images, indices, s.rng, run));
+      s.step += 1;
+      if (!Number.isFinite(last.total)) throw new Error(`training diverged at step ${s.step}: loss ${last.total} (${JSON.stringify(last)})`);
       const ms = Date.now() - ts;
-      await appendLog({ type: 'step', step, epoch, ...last, ms });
-      const done = step - startStep;
-      opts.onProgress?.({ step, totalSteps, epoch, terms: last, ms, etaS: (((Date.now() - tLoop) / done) * (totalSteps - step)) / 1000 });
-      if (step % every === 0 || step === totalSteps || step === stopAt) await save();
-      if (opts.validator && ((opts.valEvery !== undefined && step % opts.valEvery === 0) || step === totalSteps)) {
-        val = await opts.validator(params);
-        await appendLog({ type: 'val', step, ...val });
+      await log.append(stepLine(s.step, epoch, last, ms));
+      opts.onProgress?.({ step: s.step, totalSteps, epoch, terms: last, ms, etaS: (((Date.now() - tLoop) / (s.step - startStep)) * (totalSteps - s.step)) / 1000 });
+      if (s.step % every === 0 || s.step === totalSteps || s.step === stopAt) await save();
+      if (opts.validator && ((opts.valEvery !== undefined && s.step % opts.valEvery === 0) || s.step === totalSteps)) {
+        val = await opts.validator(s.params);
+        await log.append({ type: 'val', step: s.step, ...val });
       }
     }
-    if (step === totalSteps) await writeFile(join(opts.out, 'curve.svg'), curveFromLog(logLines));
+    if (s.step === totalSteps) await writeFile(join(opts.out, 'curve.svg'), curveFromLog(log.lines));
   } finally {
-    await onnx?.dispose();
+    await engine.dispose();
     opt.dispose();
-    disposeParams(params);
+    disposeParams(s.params);
   }
-  return { step, totalSteps, last, val, weightsPath, checkpointPath: ckptPath, wallS: priorWallS + (Date.now() - t0) / 1000 };
+  return { step: s.step, totalSteps, last, val, weightsPath: paths.weights, checkpointPath: paths.checkpoint, wallS: s.priorWallS + (Date.now() - t0) / 1000 };
 }
 
 /** The training-curve SVG from the JSON-lines log (total, L_f, L_inv, L_nec; validation metrics if any). */
@@ -327,14 +296,4 @@ export function curveFromLog(lines: readonly string[]): string {
   const valKeys = new Set(steps.filter((s) => s.type === 'val').flatMap((s) => Object.keys(s).filter((k) => k !== 'type' && k !== 'step')));
   for (const k of valKeys) series.push(ser(`val ${k}`, k, 'val'));
   return trainingCurveSvg(series.filter((s) => s.points.length > 0));
-}
-
-/** The gradient plan a TensorFlow.js step runs for a `--memory` choice ('auto': sequential). */
-export function tfjsMode(mode: GradientMode | 'auto' | undefined): GradientMode {
-  return mode === 'joint' ? 'joint' : 'sequential';
-}
-
-/** The plan the onnx engine runs for a `--memory` choice ('auto': autoOnnxPlan). */
-export function onnxPlan(mode: GradientMode | 'auto' | undefined, batch: number, crop: number): OnnxPlan {
-  return mode === undefined || mode === 'auto' ? autoOnnxPlan(batch, crop, crop) : mode;
 }

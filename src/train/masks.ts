@@ -1,5 +1,5 @@
 /**
- * Hole masks of the intervention-stable training (DESIGN.md §3). 1 = kept, 0 = hidden.
+ * Hole masks of the intervention-stable training (docs/TRAINING.md#hole-masks). 1 = kept, 0 = hidden.
  *
  * Per sample: a uniform number of holes in 1..6; each hole is, with probability 0.7, a 16 x 16 square lying
  * wholly inside the crop (top-left corner uniform over the (H-15) x (W-15) valid positions), otherwise a
@@ -68,12 +68,6 @@ export function rasterizeHoles(holes: readonly Hole[], h: number, w: number, out
     }
   }
   return out;
-}
-
-/** One sample's hole mask. */
-export function holeMask(rng: Rng, h: number, w: number): { mask: Float32Array; holes: Hole[] } {
-  const holes = drawHoles(rng, h, w);
-  return { mask: rasterizeHoles(holes, h, w), holes };
 }
 
 /** Resolves pixels hidden in both masks with a fair coin per pixel (in place). */

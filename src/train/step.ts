@@ -1,17 +1,18 @@
 /**
- * One intervention-stable training step (DESIGN.md §3): the five passes, the loss, its gradient with respect
- * to every trainable parameter (through every pass, no stop-gradient), and an Adam update.
+ * One intervention-stable training step on TensorFlow.js (docs/TRAINING.md#training-step): the five passes,
+ * the loss (./objective.ts over ./losses.ts's tfLossOps), its gradient with respect to every trainable
+ * parameter (through every pass, no stop-gradient, by autodiff), and an Adam update.
  *
- * Two ways to get the same gradient ({@link GradientMode}):
+ * Two ways to get the same gradient ({@link MemoryPlan}):
  * - `joint`: all passes in one gradient tape (simple; holds the activations of every pass at once).
- * - `sequential` (the memory plan of issue 6): the loss is L_f(y) plus terms that each tie one intervened
- *   pass to the base output y. So: (1) the base pass runs forward only, giving y; (2) each intervened pass
- *   runs forward and backward on its own with y held as a constant leaf, its parameter gradient summed and its
- *   gradient with respect to y accumulated into G; (3) the base pass runs again under a tape with the
- *   objective L_f(y) + sum(y * G), whose parameter gradient completes the total. Only one pass's
- *   activations are alive at a time (plus one extra forward of the base pass). BatchNorm running statistics
- *   are updated once per pass in the same order as `joint` (the repeated base pass leaves them alone), so both
- *   modes end in the same state; gradients agree to float32 summation order (test/train/step.test.ts).
+ * - `sequential`: the loss is L_f(y) plus terms that each tie one intervened pass to the base output y. So:
+ *   (1) the base pass runs forward only, giving y; (2) each intervened pass runs forward and backward on its
+ *   own with y held as a constant leaf, its parameter gradient summed and its gradient with respect to y
+ *   accumulated into G; (3) the base pass runs again under a tape with the objective L_f(y) + sum(y * G), whose
+ *   parameter gradient completes the total. Only one pass's activations are alive at a time (plus one extra
+ *   forward of the base pass). BatchNorm running statistics are updated once per pass in the same order as
+ *   `joint` (the repeated base pass leaves them alone), so both plans end in the same state; gradients agree to
+ *   float32 summation order (test/train/step.test.ts).
  *
  * The optimizer is {@link Adam}, PyTorch's Adam (lr 1e-4, betas 0.9/0.999, eps 1e-8, no weight decay), kept
  * here so that its whole state can be checkpointed and restored bit for bit.
@@ -19,30 +20,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { forwardWith, type IsfuseOutput, type IsfuseParams } from '../model/isfuse.js';
 import { variableSource } from '../model/source.js';
-import { activePasses, passInputs, type MaskTensors, type PassName, type TrainConfig } from './interventions.js';
-import { fusionLoss, invarianceTerm, l1, LOSS_WEIGHTS } from './losses.js';
+import type { MemoryPlan } from './engine.js';
+import { passInputs, type MaskTensors, type PassName, type TrainConfig } from './interventions.js';
+import { tfLossOps } from './losses.js';
+import { passLoss, reportTerms, trainingObjective, type LossTerms, type Objective, type TermInputs } from './objective.js';
 
-export type GradientMode = 'joint' | 'sequential';
+export type { LossTerms } from './objective.js';
 
 /** A batch on the device: vi, ir [N,S,S,1] in [0,1], and its intervention masks. */
 export interface StepBatch {
   readonly vi: tf.Tensor4D;
   readonly ir: tf.Tensor4D;
   readonly masks: MaskTensors;
-}
-
-/** Loss values of one step (host numbers). `total` = f + 0.1 inv ± 0.05 nec. */
-export interface LossTerms {
-  total: number;
-  f: number;
-  fIr: number;
-  fVi: number;
-  fGrad: number;
-  inv: number;
-  nec: number;
-  /** per intervention: stability + sparsity ± entropy, and the parts (absent when the pass is off) */
-  comp?: { total: number; stability: number; sparsity: number; entropy: number };
-  rand?: { total: number; stability: number; sparsity: number; entropy: number };
 }
 
 /** Trainable variables keyed by state-dict name (the used conv/BN weights and biases). */
@@ -58,38 +47,13 @@ function runPass(p: IsfuseParams, cfg: TrainConfig, pass: PassName, batch: StepB
   return out;
 }
 
-/** Scalars recorded during a loss evaluation (kept outside the tape's tidy). */
-type Recorded = Map<string, tf.Scalar>;
+/** Loss parts recorded during a loss evaluation, by key (kept outside the tape's tidy). */
+type Recorded = Map<string, tf.Tensor>;
 
-function record(rec: Recorded, key: string, t: tf.Scalar): void {
-  rec.set(key, tf.keep(t));
-}
-
-/**
- * The loss term that ties one intervened pass to the base output (already weighted: 0.1 / n_inv for comp and
- * rand, ±0.05 for novi and noir).
- */
-function interventionTerm(pass: PassName, out: IsfuseOutput, yBase: tf.Tensor4D, cfg: TrainConfig, nInv: number, rec: Recorded): tf.Scalar {
-  if (pass === 'comp' || pass === 'rand') {
-    const t = invarianceTerm(out.fused, yBase, out.gates, cfg.gateEntropy);
-    record(rec, `${pass}.stability`, t.stability);
-    record(rec, `${pass}.sparsity`, t.sparsity);
-    record(rec, `${pass}.entropy`, t.entropy);
-    record(rec, `${pass}.total`, t.total);
-    return tf.mul(t.total, LOSS_WEIGHTS.inv / nInv) as tf.Scalar;
-  }
-  const l = l1(yBase, out.fused);
-  record(rec, pass, l);
-  return tf.mul(l, (cfg.necessity === 'minimise' ? 1 : -1) * LOSS_WEIGHTS.nec) as tf.Scalar;
-}
-
-function baseTerm(out: IsfuseOutput, batch: StepBatch, rec: Recorded): tf.Scalar {
-  const f = fusionLoss(out.fused, batch.vi, batch.ir);
-  record(rec, 'f.ir', f.ir);
-  record(rec, 'f.vi', f.vi);
-  record(rec, 'f.grad', f.grad);
-  record(rec, 'f', f.total);
-  return f.total;
+/** The weighted loss `pass` adds (objective.ts passLoss), its parts kept in `rec`. */
+function passTerm(obj: Objective, pass: PassName, batch: StepBatch, y: tf.Tensor4D, out: IsfuseOutput | undefined, rec: Recorded): tf.Scalar {
+  const x: TermInputs<tf.Tensor> = { y, vi: batch.vi, ir: batch.ir, ...(out ? { out: { fused: out.fused, gates: out.gates } } : {}) };
+  return passLoss(obj, tfLossOps, pass, x, (key, v) => rec.set(key, tf.keep(v))) as tf.Scalar;
 }
 
 /**
@@ -101,29 +65,12 @@ export async function cacheOnHost(tensors: Iterable<tf.Tensor>): Promise<void> {
   await Promise.all([...tensors].map((t) => t.data()));
 }
 
-async function termsFrom(rec: Recorded, cfg: TrainConfig, passes: readonly PassName[]): Promise<LossTerms> {
+async function termsFrom(rec: Recorded, obj: Objective): Promise<LossTerms> {
   await cacheOnHost(rec.values());
-  const terms = lossTerms((k) => (rec.has(k) ? rec.get(k)!.dataSync()[0]! : 0), cfg, passes);
+  const terms = reportTerms(obj, new Map([...rec].map(([k, t]) => [k, t.dataSync()[0]!])));
   tf.dispose([...rec.values()]);
   rec.clear();
   return terms;
-}
-
-/**
- * The {@link LossTerms} of a step from its recorded values: `num(key)` for the keys 'f', 'f.ir', 'f.vi',
- * 'f.grad', '<comp|rand>.<stability|sparsity|entropy|total>', 'novi', 'noir' (0 when absent).
- */
-export function lossTerms(num: (key: string) => number, cfg: TrainConfig, passes: readonly PassName[]): LossTerms {
-  const inter = (k: 'comp' | 'rand') =>
-    passes.includes(k) ? { total: num(`${k}.total`), stability: num(`${k}.stability`), sparsity: num(`${k}.sparsity`), entropy: num(`${k}.entropy`) } : undefined;
-  const comp = inter('comp');
-  const rand = inter('rand');
-  const invParts = [comp, rand].filter((x) => x !== undefined);
-  const inv = invParts.length ? invParts.reduce((a, b) => a + b!.total, 0) / invParts.length : 0;
-  const nec = num('novi') + num('noir');
-  const f = num('f');
-  const total = f + LOSS_WEIGHTS.inv * inv + (cfg.necessity === 'minimise' ? 1 : -1) * LOSS_WEIGHTS.nec * nec;
-  return { total, f, fIr: num('f.ir'), fVi: num('f.vi'), fGrad: num('f.grad'), inv, nec, ...(comp ? { comp } : {}), ...(rand ? { rand } : {}) };
 }
 
 /** Gradients (by state-dict name) and loss values of one step. The caller disposes the gradients. */
@@ -144,11 +91,10 @@ function addInto(acc: Map<string, tf.Tensor>, name: string, g: tf.Tensor): void 
 
 /**
  * The loss of one step and its gradient with respect to every trainable parameter, BatchNorm running
- * statistics updated once per pass. `mode` picks the memory plan (same gradient, see the file comment).
+ * statistics updated once per pass. `memory` picks the plan (same gradient, see the file comment).
  */
-export async function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: TrainConfig, mode: GradientMode = 'sequential'): Promise<StepGradients> {
-  const passes = activePasses(cfg);
-  const nInv = passes.filter((x) => x === 'comp' || x === 'rand').length;
+export async function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: TrainConfig, memory: MemoryPlan = 'sequential'): Promise<StepGradients> {
+  const obj = trainingObjective(cfg);
   const named = namedTrainables(p);
   const byTfName = new Map([...named].map(([k, v]) => [v.name, k]));
   const rec: Recorded = new Map();
@@ -161,22 +107,15 @@ export async function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: Trai
     }
   };
   const vars = [...named.values()];
-  // rec values are created inside tapes whose tidy would free them: wrap each scalar capture in keep().
-  const recLocal = (fn: (r: Recorded) => tf.Scalar): (() => tf.Scalar) => () => fn(rec);
+  const intervened = obj.passes.slice(1);
 
-  if (mode === 'joint') {
-    const { value, grads: g } = tf.variableGrads(
-      recLocal((r) => {
-        const base = runPass(p, cfg, 'base', batch, true);
-        const parts: tf.Scalar[] = [baseTerm(base, batch, r)];
-        for (const pass of passes.slice(1)) {
-          const out = runPass(p, cfg, pass, batch, true);
-          parts.push(interventionTerm(pass, out, base.fused, cfg, nInv, r));
-        }
-        return tf.addN(parts) as tf.Scalar;
-      }),
-      vars,
-    );
+  if (memory === 'joint') {
+    const { value, grads: g } = tf.variableGrads(() => {
+      const base = runPass(p, cfg, 'base', batch, true);
+      const parts: tf.Scalar[] = [passTerm(obj, 'base', batch, base.fused, undefined, rec)];
+      for (const pass of intervened) parts.push(passTerm(obj, pass, batch, base.fused, runPass(p, cfg, pass, batch, true), rec));
+      return tf.addN(parts) as tf.Scalar;
+    }, vars);
     value.dispose();
     collect(g);
   } else {
@@ -189,11 +128,8 @@ export async function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: Trai
     // (2) each intervened pass on its own, y held as a leaf whose gradient is accumulated
     const yLeaf = tf.variable(yBase, true);
     let gY: tf.Tensor | null = null;
-    for (const pass of passes.slice(1)) {
-      const { value, grads: g } = tf.variableGrads(
-        recLocal((r) => interventionTerm(pass, runPass(p, cfg, pass, batch, true), yLeaf, cfg, nInv, r)),
-        [...vars, yLeaf],
-      );
+    for (const pass of intervened) {
+      const { value, grads: g } = tf.variableGrads(() => passTerm(obj, pass, batch, yLeaf as tf.Tensor4D, runPass(p, cfg, pass, batch, true), rec), [...vars, yLeaf]);
       value.dispose();
       const gy = g[yLeaf.name];
       if (gy) {
@@ -208,19 +144,16 @@ export async function stepGradients(p: IsfuseParams, batch: StepBatch, cfg: Trai
     yBase.dispose();
     // (3) the base pass again, under a tape: L_f(y) + sum(y * G)
     const G = gY;
-    const { value, grads: g } = tf.variableGrads(
-      recLocal((r) => {
-        const base = runPass(p, cfg, 'base', batch, false);
-        const f = baseTerm(base, batch, r);
-        return (G ? tf.add(f, tf.sum(tf.mul(base.fused, G))) : f) as tf.Scalar;
-      }),
-      vars,
-    );
+    const { value, grads: g } = tf.variableGrads(() => {
+      const base = runPass(p, cfg, 'base', batch, false);
+      const f = passTerm(obj, 'base', batch, base.fused, undefined, rec);
+      return (G ? tf.add(f, tf.sum(tf.mul(base.fused, G))) : f) as tf.Scalar;
+    }, vars);
     value.dispose();
     if (G) G.dispose();
     collect(g);
   }
-  const terms = await termsFrom(rec, cfg, passes);
+  const terms = await termsFrom(rec, obj);
   return { grads, terms };
 }
 
@@ -302,8 +235,8 @@ export class Adam {
 }
 
 /** One full step: gradients, then the Adam update. Returns the loss values (computed before the update). */
-export async function trainStep(p: IsfuseParams, opt: Adam, batch: StepBatch, cfg: TrainConfig, mode: GradientMode = 'sequential'): Promise<LossTerms> {
-  const { grads, terms } = await stepGradients(p, batch, cfg, mode);
+export async function trainStep(p: IsfuseParams, opt: Adam, batch: StepBatch, cfg: TrainConfig, memory: MemoryPlan = 'sequential'): Promise<LossTerms> {
+  const { grads, terms } = await stepGradients(p, batch, cfg, memory);
   opt.apply(namedTrainables(p), grads);
   tf.dispose([...grads.values()]);
   return terms;

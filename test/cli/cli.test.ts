@@ -64,6 +64,16 @@ test('train and bench train: a crop too small for the hole masks is a usage erro
   assert.ok(!existsSync(join(dir, 'run-small-crop')));
 });
 
+test('train --loss: the fidelity losses of the registry, listed in the help; another name is a usage error', () => {
+  const h = isfuse('train', '--help');
+  assert.equal(h.code, 0);
+  assert.match(h.out.replace(/\s+/g, ' '), /--loss <name> fidelity loss L_f .*paper = .*\(choices: "paper"/);
+  const r = isfuse('train', '--data', dir, '--out', join(dir, 'run-bad-loss'), '--loss', 'nope');
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /argument 'nope' is invalid\. Allowed choices are paper/);
+  assert.ok(!existsSync(join(dir, 'run-bad-loss')));
+});
+
 test('bad input exits 2 naming the file and the problem, leaving no output', async () => {
   const out = join(dir, 'bad.png');
   let r = isfuse('fuse', join(dir, 'missing.png'), visPath, '-o', out);

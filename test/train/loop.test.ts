@@ -2,7 +2,7 @@
 // single-threaded and deterministic), the log and the curve are written, and the weights file loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../src/model/backend.js';
@@ -77,4 +77,39 @@ test('training and checkpoints read tensor values asynchronously (webgpu in Node
     await rm(out, { recursive: true, force: true });
   }
   assert.deepEqual(synced, [], `synchronous reads of values never fetched: ${synced.slice(0, 5).join(', ')}`);
+});
+
+/** Rewrites the training state in a checkpoint's metadata (the safetensors header is JSON; the data stays). */
+async function editCheckpointState(path: string, edit: (state: { run: { config: Record<string, unknown> } }) => void): Promise<void> {
+  const bytes = await readFile(path);
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as { __metadata__: Record<string, string> };
+  const state = JSON.parse(header.__metadata__['isfuse.train']!) as { run: { config: Record<string, unknown> } };
+  edit(state);
+  header.__metadata__['isfuse.train'] = JSON.stringify(state);
+  let h = Buffer.from(JSON.stringify(header), 'utf8');
+  h = Buffer.concat([h, Buffer.alloc(-h.length & 7, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  await writeFile(path, Buffer.concat([len, h, bytes.subarray(8 + n)]));
+}
+
+test('a checkpoint saved before the fidelity-loss option resumes as the paper loss; an unknown loss is a usage error', async () => {
+  await useBackend('wasm');
+  const out = await mkdtemp(join(tmpdir(), 'isfuse-train-old-'));
+  try {
+    await train({ ...common, out, steps: 2, stopAfter: 1 });
+    await editCheckpointState(join(out, 'checkpoint.safetensors'), (s) => {
+      assert.equal(s.run.config.loss, 'paper');
+      delete s.run.config.loss;
+    });
+    const rest = await train({ ...common, out, steps: 2, resume: true });
+    assert.equal(rest.step, 2);
+    const line = JSON.parse((await readFile(join(out, 'train.jsonl'), 'utf8')).trim().split('\n')[1]!) as Record<string, number>;
+    assert.deepEqual(Object.keys(line).filter((k) => k.startsWith('f.')), ['f.ir', 'f.vi', 'f.grad']);
+    assert.ok(Math.abs(line['f.ir']! + line['f.vi']! + line['f.grad']! - line.f!) < 1e-9);
+    await assert.rejects(train({ ...common, out, steps: 3, config: { loss: 'nope' as never } }), /Expected one of paper.* for loss but received 'nope'/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 });

@@ -42,7 +42,18 @@ function squaredError(ref: Float32Array, got: Float32Array): { err: number; norm
   return { err, norm };
 }
 
-function compareWithTfjs(cfg: TrainConfig, seed: number) {
+/**
+ * `maxRel`: the largest relative L2 error allowed on any one gradient tensor. Measured (this commit; a float64
+ * PyTorch step from the same weights and inputs, tools/isfuse_torch.py, as the reference): with the defaults (seed 1)
+ * the worst tensor is cfi5.q_v.bias at 9.4e-6, both engines within 7e-6 of float64; with the ablations (seed 2) it is
+ * encoder_ir.module2.4.bias at 1.8e-3 (then encoder_ir.module2.1.weight 1.1e-3), and there the onnx graph is within
+ * 3.5e-6 of float64 on every tensor while the TensorFlow.js cpu step is off by that same 1.8e-3: float32 rounding in
+ * the TensorFlow.js step (its wasm backend is off by up to 5e-3, on other BatchNorm biases of the same step; the
+ * base pass alone shows it; not located further: a candidate is model/train-ops.ts cblTrain's backward, which sums
+ * around z rather than z - mean). The bounds below are those measurements rounded up; a wrong formula gives
+ * errors of order 1.
+ */
+function compareWithTfjs(cfg: TrainConfig, seed: number, maxRel: number) {
   return async () => {
     await useBackend('cpu');
     installConvGradient();
@@ -67,9 +78,7 @@ function compareWithTfjs(cfg: TrainConfig, seed: number) {
       // the same parameters get a gradient (CBL conv biases: exactly 0 on both sides)
       const graphZero = new Set((await trainer.graph(N, H, W)).zeroGrads);
       assert.deepEqual([...ref.grads.keys()].sort(), [...res.grads.keys(), ...graphZero].sort());
-      // Per tensor, the relative L2 error: float32 rounding differs between the engines, and where two values of
-      // a max-pool window are within rounding of each other the engines may route that gradient differently
-      // (measured up to ~5e-3 on single tensors); a wrong formula gives errors of order 1.
+      // Per tensor, the relative L2 error (float32 rounding differs between the engines): at most maxRel.
       const errors: number[] = [];
       for (const [name, g] of ref.grads) {
         const a = g.dataSync() as Float32Array;
@@ -85,7 +94,7 @@ function compareWithTfjs(cfg: TrainConfig, seed: number) {
           continue;
         }
         const rel = Math.sqrt(num / den);
-        assert.ok(rel <= 2e-2, `${name}: relative L2 error ${rel}`);
+        assert.ok(rel <= maxRel, `${name}: relative L2 error ${rel} (bound ${maxRel})`);
         errors.push(rel);
       }
       errors.sort((x, y) => x - y);
@@ -110,12 +119,16 @@ function compareWithTfjs(cfg: TrainConfig, seed: number) {
   };
 }
 
-test('onnx step: losses, every gradient and the BatchNorm statistics equal the TensorFlow.js step', compareWithTfjs(DEFAULT_TRAIN_CONFIG, 1));
+test('onnx step: losses, every gradient and the BatchNorm statistics equal the TensorFlow.js step', compareWithTfjs(DEFAULT_TRAIN_CONFIG, 1, 2e-5));
 
 test(
   'onnx step, ablations and flipped signs (no CFI, no complementary masking, entropy minimised, necessity maximised)',
-  compareWithTfjs({ ...DEFAULT_TRAIN_CONFIG, cfi: false, comp: false, gateEntropy: 'minimise', necessity: 'maximise' }, 2),
+  compareWithTfjs({ ...DEFAULT_TRAIN_CONFIG, cfi: false, comp: false, gateEntropy: 'minimise', necessity: 'maximise' }, 2, 2e-3),
 );
+
+// the max-intensity + max-gradient fidelity loss (worst tensor cfi5.q_v.bias at 9.8e-6; both engines within 1.2e-5 of a
+// float64 PyTorch step)
+test('onnx step, fidelity loss maxgrad', compareWithTfjs({ ...DEFAULT_TRAIN_CONFIG, loss: 'maxgrad' }, 5, 2e-5));
 
 function sequentialEqualsJoint(cfg: TrainConfig, seed: number) {
   return async () => {
@@ -123,8 +136,8 @@ function sequentialEqualsJoint(cfg: TrainConfig, seed: number) {
     const b = batch(seed);
     const p = initParams(seed);
     const values = paramsToValues(p);
-    const joint = new OnnxTrainer(cfg, { plan: 'joint' });
-    const seq = new OnnxTrainer(cfg, { plan: 'sequential' });
+    const joint = new OnnxTrainer(cfg, { memory: 'joint' });
+    const seq = new OnnxTrainer(cfg, { memory: 'sequential' });
     try {
       const a = await joint.run((n) => values.get(n) as Float32Array, b);
       const s = await seq.run((n) => values.get(n) as Float32Array, b);

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { invalidParameter } from '../../core/errors.js';
 import { BACKEND_NAMES, TRAIN_BACKENDS } from '../../model/backend-names.js';
-import type { GradientMode } from '../../train/step.js';
+import type { MemoryPlan } from '../../train/engine.js';
 import { parseCropSide, parsePositiveInt, warn } from '../util.js';
 
 function parseSize(v: string): [number, number] {
@@ -44,11 +44,11 @@ function trainCommand(): Command {
     .option('--runs <n>', 'timed steps after the warm-up', parseRuns, 3)
     // The name --runs had here before bench infer and bench train shared it: hidden, still works, warns.
     .addOption(new Option('--repeats <n>').hideHelp())
-    .addOption(new Option('--memory <plan>', 'gradient plan: one pass alive at a time, all at once, or auto (as isfuse train)').choices(['auto', 'sequential', 'joint']).default('auto'))
+    .addOption(new Option('--memory <plan>', 'memory plan: one pass alive at a time, all at once, or auto (as isfuse train)').choices(['auto', 'sequential', 'joint']).default('auto'))
     .option('--threads <n>', 'onnx backend: onnxruntime threads (default: all CPUs)', parsePositiveInt('--threads'))
     .option('--profile', 'per-kernel time, calls and bytes of one step')
     .option('--json', 'print JSON')
-    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; runs: number; memory: GradientMode | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
+    .action(async (o: { batch: number; crop: number; backend: string; warmup: number; runs: number; memory: MemoryPlan | 'auto'; threads?: number; profile?: boolean; json?: boolean }) => {
       const [{ useTrainingBackend }, { benchTrain }, { formatProfile }] = await Promise.all([
         import('../../model/backend.js'), import('../../bench/train.js'), import('../../bench/profile.js'),
       ]);

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { invalidParameter, usageError } from '../../core/errors.js';
 import { TRAIN_BACKENDS } from '../../model/backend-names.js';
+import { FIDELITY_LOSSES, FIDELITY_LOSS_NAMES, type FidelityLossName } from '../../train/fidelity.js';
 import { parseCropSide, parsePositiveInt, progressBar, warn } from '../util.js';
 
 interface TrainCliOptions {
@@ -27,6 +28,7 @@ interface TrainCliOptions {
   cfi: boolean;
   gateEntropy: 'maximise' | 'minimise';
   necessity: 'minimise' | 'maximise';
+  loss: FidelityLossName;
   alignment: 'aligned' | 'independent';
   small: 'skip' | 'pad';
   augment: boolean;
@@ -42,7 +44,7 @@ export function trainCommand(): Command {
     .description(
       'Train on a dataset folder (ir/ + vi/, or MRI/ + CT|PET|SPECT/, images paired by name).\n' +
         'Writes OUT/weights.safetensors (reference PyTorch names), OUT/checkpoint.safetensors (resumable),\n' +
-        'OUT/train.jsonl (one line per step) and OUT/curve.svg. Loss: L_f + 0.1 L_inv + 0.05 L_nec (docs/TRAINING.md).',
+        'OUT/train.jsonl (one line per step) and OUT/curve.svg. Loss: L_f + 0.1 L_inv + 0.05 L_nec (docs/TRAINING.md); --loss picks L_f.',
     )
     .requiredOption('--data <dir>', 'training dataset folder')
     .option('--val <dir>', 'validation dataset folder (mmif metrics)')
@@ -75,10 +77,14 @@ export function trainCommand(): Command {
     .option('--no-cfi', 'ablation: every CFI reduced to refine(fv + fi)')
     .addOption(new Option('--gate-entropy <sign>', 'entropy term of L_inv').choices(['maximise', 'minimise']).default('maximise'))
     .addOption(new Option('--necessity <sign>', 'L_nec').choices(['minimise', 'maximise']).default('minimise'))
+    .addOption(
+      new Option('--loss <name>', `fidelity loss L_f (docs/TRAINING.md#fidelity-losses): ${FIDELITY_LOSS_NAMES.map((n) => `${n} = ${FIDELITY_LOSSES[n].summary}`).join('; ')}`)
+        .choices(FIDELITY_LOSS_NAMES).default('paper'),
+    )
     .addOption(new Option('--alignment <how>', "crop positions: 'independent' reproduces the reference's misaligned crops").choices(['aligned', 'independent']).default('aligned'))
     .addOption(new Option('--small <policy>', 'images smaller than the crop').choices(['skip', 'pad']).default('skip'))
     .option('--no-augment', 'no flips / transpose')
-    .addOption(new Option('--memory <plan>', "gradient plan: 'sequential' keeps one pass alive at a time (several times less memory, slower on onnx), 'joint' all five; auto: joint on onnx when it fits in half the RAM, else sequential").choices(['auto', 'sequential', 'joint']).default('auto'))
+    .addOption(new Option('--memory <plan>', "memory plan: 'sequential' keeps one pass alive at a time (several times less memory, slower on onnx), 'joint' all five; auto: joint on onnx when it fits in half the RAM, else sequential").choices(['auto', 'sequential', 'joint']).default('auto'))
     .action(async (o: TrainCliOptions) => {
       if (o.steps !== undefined && o.epochs !== undefined) throw usageError('give either --steps or --epochs, not both');
       // TensorFlow.js loads only when training starts, so other commands start fast.
@@ -95,8 +101,8 @@ export function trainCommand(): Command {
       const res = await train({
         data: o.data, out: o.out, steps: o.steps, epochs: o.epochs, batch: o.batch, crop: o.crop, lr: o.lr, seed: o.seed,
         resume: o.resume, checkpointEvery: o.checkpointEvery, alignment: o.alignment, small: o.small, augment: o.augment,
-        gradientMode: o.memory, engine: backend.engine, threads: o.threads, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
-        config: { comp: o.comp, rand: o.rand, drop: o.drop, inv: o.inv, nec: o.nec, cfi: o.cfi, gateEntropy: o.gateEntropy, necessity: o.necessity },
+        memory: o.memory, engine: backend.engine, threads: o.threads, validator, valEvery: o.valEvery ?? (o.val ? o.checkpointEvery : undefined),
+        config: { comp: o.comp, rand: o.rand, drop: o.drop, inv: o.inv, nec: o.nec, cfi: o.cfi, gateEntropy: o.gateEntropy, necessity: o.necessity, loss: o.loss },
         onNote: (m) => warn(m),
         onProgress: (p) => {
           if (!bar) {

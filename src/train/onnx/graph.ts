@@ -17,13 +17,12 @@
  * gradients (`grad:<name>`), BatchNorm batch statistics per pass (`stat:<pass>:<bn>:mean|var`, the mean
  * with the conv bias, the biased variance, as train-ops.ts's cblTrain returns them).
  */
-import { bilinearMatrix, transpose2d } from '../../model/matrices.js';
 import { ISFUSE_DIM, stateDictSpec } from '../../model/isfuse.js';
 import { isfuseNetwork, MIN_NETWORK_SIDE } from '../../model/network.js';
 import { activePasses, type PassName, type TrainConfig } from '../interventions.js';
-import { ENTROPY_CLAMP, GATE_TARGET, LAPLACIAN_KERNEL, LOSS_WEIGHTS } from '../losses.js';
+import { passLoss, trainingObjective } from '../objective.js';
 import { trainingGraphOps, type StatsSink } from './network.js';
-import { Tape, type Shape } from './tape.js';
+import { Tape, tapeLossOps, type Shape } from './tape.js';
 
 /**
  * Which part of the step a graph computes. 'joint': the whole step, every pass alive at once. The sequential
@@ -51,7 +50,7 @@ export interface TrainGraph {
    * variance uses it)
    */
   readonly stats: readonly { pass: PassName; bns: readonly { name: string; count: number }[] }[];
-  /** the loss outputs, e.g. 'f.ir', 'f.grad', 'comp.stability', 'novi' (sums such as L_f: stepTerms) */
+  /** the loss outputs: every part of the objective's terms by key, e.g. 'f.ir', 'comp.stability', 'novi' (../objective.ts reportTerms sums them) */
   readonly losses: readonly string[];
 }
 
@@ -124,88 +123,27 @@ export function buildTrainGraph(n: number, h: number, w: number, cfg: TrainConfi
     return { bytes: t.g.model(`isfuse_train_${part}_${n}x${h}x${w}`), ...common, grads: [], zeroGrads: [], losses: [] };
   }
 
-  // ------------------------------------------------------------ losses and their gradients (closed form)
+  // ------------------------------------------------------------ the loss (../objective.ts) and its gradient
 
-  const numel = n * h * w;
   const losses: string[] = [];
-  const loss = (key: string, v: string): void => {
-    t.output(`loss:${key}`, v);
-    losses.push(key);
-  };
-  const meanAll = (x: string): string => t.op('ReduceMean', [x], [], { keepdims: 0 });
-  const mulS = (x: string, v: number): string => t.op('Mul', [x, t.scalar(v)], t.shape(x));
-  // the base output: computed here, or (an intervened pass of the sequential plan) a constant input whose
-  // gradient is an output
+  // the base output: computed here, or (an intervened pass of the sequential plan) an input whose gradient is
+  // an output
   const yb = outs.get('base')?.fused ?? imageInput('y_base', true);
+  // the sequential plan's base part: the intervened passes' summed gradient with respect to y joins L_f's
   if (part === 'base') t.acc(yb, imageInput('g_base'));
-  if (outs.has('base')) {
-    // L_f = L1(y, ir) + L1(y, vi) + L1(|Lap y|, max(|Lap ir|, |Lap vi|))
-    const lapKernel = t.const('lap', [1, 1, 3, 3], Float32Array.from(LAPLACIAN_KERNEL));
-    const lap = (x: string): string => t.op('Conv', [x, lapKernel], img, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
-    const dIr = t.op('Sub', [yb, ir], img);
-    const dVi = t.op('Sub', [yb, vi], img);
-    const lapY = lap(yb);
-    const target = t.op('Max', [t.op('Abs', [lap(ir)], img), t.op('Abs', [lap(vi)], img)], img);
-    const e = t.op('Sub', [t.op('Abs', [lapY], img), target], img);
-    loss('f.ir', meanAll(t.op('Abs', [dIr], img)));
-    loss('f.vi', meanAll(t.op('Abs', [dVi], img)));
-    loss('f.grad', meanAll(t.op('Abs', [e], img)));
-    const gLap = mulS(t.op('Mul', [t.op('Sign', [e], img), t.op('Sign', [lapY], img)], img), 1 / numel);
-    t.acc(yb, mulS(t.op('Add', [t.op('Sign', [dIr], img), t.op('Sign', [dVi], img)], img), 1 / numel));
-    t.acc(yb, lap(gLap)); // the Laplacian kernel is symmetric: its transposed convolution is itself
+  const objective = trainingObjective(cfg);
+  const lossOps = tapeLossOps(t);
+  let total: string | undefined;
+  for (const pass of passes) {
+    const out = pass === 'base' ? undefined : outs.get(pass);
+    const l = passLoss(objective, lossOps, pass, { y: yb, vi, ir, out }, (key, v) => {
+      t.output(`loss:${key}`, v);
+      losses.push(key);
+    });
+    total = total === undefined ? l : t.add(total, l);
   }
-
-  // L_inv: per masking pass, weight 0.1 / (number of masking passes of the configuration)
-  const isMasking = (x: PassName): boolean => x === 'comp' || x === 'rand';
-  const inv = allPasses.filter(isMasking);
-  const sH = cfg.gateEntropy === 'maximise' ? -1 : 1;
-  for (const pass of passes.filter(isMasking)) {
-    const wInv = LOSS_WEIGHTS.inv / inv.length;
-    const o = outs.get(pass)!;
-    const [g3, g4, g5] = o.gates;
-    const gm = mulS(t.op('Sum', [t.resize(g3, h, w), t.resize(g4, h, w), g5], img), 1 / 3);
-    const diff = t.op('Sub', [o.fused, yb], img);
-    const ad = t.op('Abs', [diff], img);
-    loss(`${pass}.stability`, meanAll(t.op('Mul', [ad, gm], img)));
-    const gmean = t.op('ReduceMean', [gm], [n, 1, 1, 1], { axes: [1, 2, 3], keepdims: 1 });
-    const dev = t.op('Sub', [gmean, t.scalar(GATE_TARGET)], [n, 1, 1, 1]);
-    loss(`${pass}.sparsity`, meanAll(t.op('Abs', [dev], [n, 1, 1, 1])));
-    const pc = t.op('Clip', [gm, t.scalar(ENTROPY_CLAMP), t.scalar(1 - ENTROPY_CLAMP)], img);
-    const q = t.op('Sub', [t.scalar(1), pc], img);
-    const logP = t.op('Log', [pc], img), logQ = t.op('Log', [q], img);
-    const ent = t.op('Neg', [t.op('Add', [t.op('Mul', [pc, logP], img), t.op('Mul', [q, logQ], img)], img)], img);
-    loss(`${pass}.entropy`, meanAll(ent));
-    // gradients: stability -> y_do, y_base, g; sparsity -> g; entropy (inside the clamp only) -> g
-    const gy = mulS(t.op('Mul', [t.op('Sign', [diff], img), gm], img), wInv / numel);
-    t.acc(o.fused, gy);
-    t.acc(yb, t.op('Neg', [gy], img));
-    const inRange = t.op('Cast', [t.op('And', [
-      t.op('GreaterOrEqual', [gm, t.scalar(ENTROPY_CLAMP)], img), t.op('LessOrEqual', [gm, t.scalar(1 - ENTROPY_CLAMP)], img),
-    ], img)], img, { to: 1 });
-    const dEnt = mulS(t.op('Mul', [inRange, t.op('Sub', [logQ, logP], img)], img), (sH * wInv) / numel);
-    const dSpar = mulS(t.op('Sign', [dev], [n, 1, 1, 1]), wInv / numel);
-    const dg = t.op('Add', [t.op('Add', [mulS(ad, wInv / numel), dSpar], img), dEnt], img);
-    // g = (R g3 + R g4 + g5) / 3, R the bilinear resize to h x w
-    const dg3 = mulS(dg, 1 / 3);
-    t.acc(g5, dg3);
-    for (const g of [g3, g4]) {
-      const [, , gh, gw] = t.shape(g) as number[];
-      const Lt = t.const('RhT', [gh!, h], transpose2d(bilinearMatrix(gh!, h), h, gh!));
-      const Rw = t.const('Rw', [w, gw!], bilinearMatrix(gw!, w));
-      t.acc(g, t.op('MatMul', [Lt, t.op('MatMul', [dg3, Rw], [n, 1, h, gw!])], [n, 1, gh!, gw!]));
-    }
-  }
-  // L_nec = L1(y, y_novi) + L1(y, y_noir), weight ±0.05
-  const wNec = (cfg.necessity === 'minimise' ? 1 : -1) * LOSS_WEIGHTS.nec;
-  for (const pass of passes.filter((x) => x === 'novi' || x === 'noir')) {
-    const yo = outs.get(pass)!.fused;
-    const diff = t.op('Sub', [yb, yo], img);
-    loss(pass, meanAll(t.op('Abs', [diff], img)));
-    const gy = mulS(t.op('Sign', [diff], img), wNec / numel);
-    t.acc(yb, gy);
-    t.acc(yo, t.op('Neg', [gy], img));
-  }
-
+  // the gradient: dL/dL = 1, then every recorded op's backward rule in reverse order
+  t.acc(total!, t.scalar(1));
   t.backward();
   if (!outs.has('base')) t.output('grad:y_base', t.grad(yb) ?? t.op('Sub', [yb, yb], img));
   const grads: string[] = [];

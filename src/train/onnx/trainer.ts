@@ -7,19 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { loadOnnxRuntime } from '../../model/backend.js';
 import { BN_MOMENTUM } from '../../model/layers.js';
 import { stateDictSpec, type IsfuseParams } from '../../model/isfuse.js';
-import { activePasses, type PassName, type TrainConfig } from '../interventions.js';
-import type { InterventionMasks } from '../masks.js';
-import { lossTerms, namedTrainables, type Adam, type LossTerms } from '../step.js';
+import type { HostStepBatch, MemoryPlan, StepEngine } from '../engine.js';
+import type { PassName, TrainConfig } from '../interventions.js';
+import { reportTerms, trainingObjective, type LossTerms, type Objective } from '../objective.js';
+import { namedTrainables, type Adam } from '../step.js';
 import { buildTrainGraph, type TrainGraph, type TrainGraphPart } from './graph.js';
 
 type Session = Awaited<ReturnType<Awaited<ReturnType<typeof loadOnnxRuntime>>['InferenceSession']['create']>>;
-
-/** A batch on the host: vi, ir [N*H*W] in [0,1] (row-major, one channel) and its masks. */
-export interface HostStepBatch {
-  readonly vi: Float32Array;
-  readonly ir: Float32Array;
-  readonly masks: InterventionMasks;
-}
 
 /** Raw results of one graph run. */
 export interface OnnxStepResult {
@@ -31,34 +25,37 @@ export interface OnnxStepResult {
 
 const PARAM_SHAPES = new Map(stateDictSpec().map((s) => [s.name, s.shape]));
 
-/** How the step's gradient is computed: one graph, or the sequential plan's parts ({@link TrainGraphPart}). */
-export type OnnxPlan = 'joint' | 'sequential';
-
 /**
  * The plan for a batch shape when the user leaves it to us: 'joint' (fastest) when its activations fit in
  * half of this machine's memory, else 'sequential'. The estimate is measured, not derived: 6.0 GiB peak
  * resident at batch 8, 128x128 (docs/PERFORMANCE.md), scaled by pixels per batch.
  */
-export function autoOnnxPlan(n: number, h: number, w: number, totalBytes = totalmem()): OnnxPlan {
+export function autoOnnxPlan(n: number, h: number, w: number, totalBytes = totalmem()): MemoryPlan {
   const jointBytes = 6.0 * 2 ** 30 * ((n * h * w) / (8 * 128 * 128));
   return jointBytes <= totalBytes / 2 ? 'joint' : 'sequential';
 }
 
-/** The training step on onnxruntime: one graph (and session) per part and batch shape, built on first use. */
-export class OnnxTrainer {
+/**
+ * The training step on onnxruntime: one graph (and session) per part and batch shape, built on first use.
+ * The onnx {@link StepEngine}.
+ */
+export class OnnxTrainer implements StepEngine {
   private readonly sessions = new Map<string, Promise<{ session: Session; graph: TrainGraph }>>();
+  private readonly objective: Objective;
 
   /**
-   * `threads`: onnxruntime intra-op threads (default 1). `plan`: 'joint' (default; fastest) holds the
+   * `threads`: onnxruntime intra-op threads (default 1). `memory`: 'joint' (default; fastest) holds the
    * activations of all five passes at once; 'sequential' one pass at a time, for several times less memory
    * and one extra forward pass of the base (each part's session then frees its buffers after every run).
    * `profilePrefix`: turn on onnxruntime's profiler, writing `<prefix>_<date>.json` per session
    * ({@link endProfiling} completes them).
    */
-  constructor(readonly config: TrainConfig, readonly options: { threads?: number; plan?: OnnxPlan; profilePrefix?: string } = {}) {}
+  constructor(readonly config: TrainConfig, readonly options: { threads?: number; memory?: MemoryPlan; profilePrefix?: string } = {}) {
+    this.objective = trainingObjective(config);
+  }
 
-  get plan(): OnnxPlan {
-    return this.options.plan ?? 'joint';
+  get memory(): MemoryPlan {
+    return this.options.memory ?? 'joint';
   }
 
   private session(part: TrainGraphPart, n: number, h: number, w: number): Promise<{ session: Session; graph: TrainGraph }> {
@@ -71,7 +68,7 @@ export class OnnxTrainer {
         const session = await ort.InferenceSession.create(graph.bytes, {
           intraOpNumThreads: this.options.threads ?? 1, graphOptimizationLevel: 'all', logSeverityLevel: 3,
           // the arena keeps each session's peak allocation for good: with several sessions that would add up
-          ...(this.plan === 'sequential' ? { enableCpuMemArena: false } : {}),
+          ...(this.memory === 'sequential' ? { enableCpuMemArena: false } : {}),
           ...(this.options.profilePrefix ? { enableProfiling: true, profileFilePrefix: this.options.profilePrefix } : {}),
         });
         return { session, graph };
@@ -83,7 +80,7 @@ export class OnnxTrainer {
 
   /** The graph description of the part holding the base pass, for a batch shape (builds it on first use). */
   async graph(n: number, h: number, w: number): Promise<TrainGraph> {
-    return (await this.session(this.plan === 'joint' ? 'joint' : 'base', n, h, w)).graph;
+    return (await this.session(this.memory === 'joint' ? 'joint' : 'base', n, h, w)).graph;
   }
 
   /** Runs one part: its outputs by name. `extra`: the inputs y_base or g_base. */
@@ -115,7 +112,7 @@ export class OnnxTrainer {
 
   /** Runs the step: losses, gradients and BatchNorm statistics for `values` (parameters by state-dict name). */
   async run(values: (name: string) => Float32Array, batch: HostStepBatch): Promise<OnnxStepResult> {
-    if (this.plan === 'joint') return (await this.runPart('joint', values, batch)).result;
+    if (this.memory === 'joint') return (await this.runPart('joint', values, batch)).result;
     // sequential: y from a forward-only base pass; each intervened pass alone, its gradient into y summed in
     // gBase; then the base pass with L_f and gBase. Statistics in the joint graph's order (base first).
     // The parameter values are read once for the six runs.
@@ -124,7 +121,7 @@ export class OnnxTrainer {
     const y = (await this.runPart('base-forward', read, batch)).data('y');
     const gBase = new Float32Array(y.length);
     const parts: OnnxStepResult[] = [];
-    for (const pass of activePasses(this.config).filter((p) => p !== 'base')) {
+    for (const pass of this.objective.passes.filter((p) => p !== 'base')) {
       const { result, data } = await this.runPart(pass as Exclude<PassName, 'base'>, read, batch, { y_base: y });
       addInto(gBase, data('grad:y_base'));
       parts.push(result);
@@ -174,7 +171,7 @@ export class OnnxTrainer {
         p.numBatchesTracked.set(key, (p.numBatchesTracked.get(key) ?? 0) + 1);
       }
     }
-    return stepTerms(res.losses, this.config);
+    return reportTerms(this.objective, res.losses);
   }
 
   /** Stops the profiler of every session (when on): the files `<profilePrefix>_<date>.json` are then complete. */
@@ -193,14 +190,7 @@ function addInto(sum: Float32Array, x: Float32Array): void {
   for (let i = 0; i < sum.length; i++) sum[i]! += x[i]!;
 }
 
-/** LossTerms from the graph's loss outputs (f and the per-pass totals are sums of outputs). */
+/** LossTerms from the graph's loss outputs (../objective.ts reportTerms). */
 export function stepTerms(losses: ReadonlyMap<string, number>, cfg: TrainConfig): LossTerms {
-  const sH = cfg.gateEntropy === 'maximise' ? -1 : 1;
-  const get = (k: string): number => losses.get(k) ?? 0;
-  return lossTerms((k) => {
-    if (k === 'f') return get('f.ir') + get('f.vi') + get('f.grad');
-    const m = /^(comp|rand)\.total$/.exec(k);
-    if (m) return get(`${m[1]}.stability`) + get(`${m[1]}.sparsity`) + sH * get(`${m[1]}.entropy`);
-    return get(k);
-  }, cfg, activePasses(cfg));
+  return reportTerms(trainingObjective(cfg), losses);
 }
