@@ -1,8 +1,10 @@
 /**
- * The `isfuse` command line: `main` runs it (the bin entry, main.ts, calls it). Exit status: 0 success, 2 bad usage or bad input, 1 anything else.
+ * The `isfuse` command line: `main` runs it (the bin entry, main.ts, calls it). Exit status: 0 success, 2 bad usage or bad input, 1 anything else,
+ * 130 / 143 / 129 when interrupted by SIGINT / SIGTERM / SIGHUP (after removing the temporary files in flight).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { installInterruptCleanup } from '../core/cleanup.js';
 import { IsfuseError } from '../core/errors.js';
 import { fuseCommand } from './commands/fuse.js';
 import { methodsCommand } from './commands/methods.js';
@@ -35,6 +37,8 @@ function overrideExits(cmd: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Ctrl-C / SIGTERM: remove the temporary files of the atomic writes in flight, exit 130 / 143 (core/cleanup.ts).
+  installInterruptCleanup();
   try {
     process.exitCode = 0;
     await buildProgram().parseAsync(argv, { from: 'user' });

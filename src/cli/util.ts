@@ -1,5 +1,6 @@
 /** Small helpers shared by the CLI commands: progress bars, warnings, option parsing. */
 import cliProgress from 'cli-progress';
+import { onInterrupt } from '../core/cleanup.js';
 import { invalidParameter } from '../core/errors.js';
 import { MIN_MASK_SIZE } from '../train/masks.js';
 
@@ -35,6 +36,13 @@ export function progressBar(label: string, total: number, startedAt = Date.now()
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { item: '', rate: '', etaText: '?' });
+  // Ctrl-C: stop the bar (restores the cursor it hid) before the interrupt message; stop() unregisters it.
+  const forget = onInterrupt(() => bar.stop());
+  const stop = bar.stop.bind(bar);
+  bar.stop = () => {
+    forget();
+    stop();
+  };
   const inc = bar.increment.bind(bar);
   bar.increment = ((step?: number | object, payload?: object) => {
     const done = bar.getProgress() * total + (typeof step === 'number' ? step : 1);

@@ -4,7 +4,7 @@
  * its Cr/Cb, OpenCV-exact) -> a registered {@link Fuser} -> fused Y to 8 bits -> chroma re-attached.
  */
 import sharp from 'sharp';
-import { inputError, invalidParameter, usageError } from '../core/errors.js';
+import { inputError, invalidParameter, IsfuseError, usageError } from '../core/errors.js';
 import { type Plane, type RasterImage, sizeOf } from '../core/image.js';
 import { allInOrder } from '../core/promises.js';
 import { rgbToYCrCb, yCrCbToRgb } from '../io/color.js';
@@ -93,13 +93,27 @@ export async function fuse(ir: Input, vis: Input, options: FuseOptions = {}): Pr
   const irSide = toPlane(irImg, colorFrom === 'ir' || auto, range16, irName, warn);
   const visSide = toPlane(visImg, colorFrom === 'vis' || auto, range16, visName, warn);
   const usedColor = visSide.chroma ? 'vis' : irSide.chroma ? 'ir' : 'none';
-  const fused = await method.fuse(irSide.y, visSide.y, options.methodOptions ?? {});
+  const fused = await fuseNamed(method.fuse(irSide.y, visSide.y, options.methodOptions ?? {}), ir, vis, irName, visName);
   const y8 = quantise(fused, options.stretch === true);
   const chroma = visSide.chroma ?? irSide.chroma;
   const image: RasterImage = chroma
     ? { width: fused.width, height: fused.height, channels: 3, bitDepth: 8, data: yCrCbToRgb(y8, chroma.cr, chroma.cb) }
     : { width: fused.width, height: fused.height, channels: 1, bitDepth: 8, data: y8 };
   return { image, fused, method: method.name, colorFrom: usedColor, gates: fused.gates };
+}
+
+/**
+ * A method sees planes, not files, so its input errors (e.g. the isfuse method's 4x4 minimum) cannot name them:
+ * they are re-thrown here, still of kind 'input', prefixed with the file names when the inputs were files.
+ */
+async function fuseNamed<T>(work: Promise<T>, ir: Input, vis: Input, irName: string, visName: string): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    if (!(e instanceof IsfuseError) || e.kind !== 'input' || (typeof ir !== 'string' && typeof vis !== 'string')) throw e;
+    if (e.message.includes(irName) || e.message.includes(visName)) throw e;
+    throw inputError(`${irName} + ${visName}: ${e.message}`, e);
+  }
 }
 
 function checkRaster(img: RasterImage, name: string): RasterImage {

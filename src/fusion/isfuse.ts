@@ -102,7 +102,7 @@ function checkPlanes(ir: Plane, vis: Plane): void {
   if (ir.width !== vis.width || ir.height !== vis.height) {
     throw inputError(`isfuse: the two images differ in size (${ir.width}x${ir.height} and ${vis.width}x${vis.height})`);
   }
-  if (ir.width < 4 || ir.height < 4) throw inputError(`isfuse: images must be at least 4x4 pixels, got ${ir.width}x${ir.height}`);
+  if (ir.width < 4 || ir.height < 4) throw inputError(`the isfuse method needs images of at least 4x4 pixels (two 2x2 poolings), got ${ir.width}x${ir.height}`);
 }
 
 /** Bilinear (half-pixel, align_corners=False) resize of a gate map to width x height, on the host. */

@@ -6,9 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { inputError } from '../core/errors.js';
-
-/** Extensions of the formats decodeImage reads. */
-const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
+import { IMAGE_FILE_EXTENSIONS as IMAGE_EXTENSIONS, type NamedPath } from './paths.js';
 
 /** Natural order ('2' before '10'), so lists follow the datasets' numbering. */
 const collator = new Intl.Collator('en', { numeric: true });
@@ -62,4 +60,20 @@ export async function pairByStem(folders: readonly { dir: string; what: string }
     else unpaired.push({ stem, paths, lacks: folders.filter((_, i) => paths[i] === undefined).map((f) => f.what) });
   }
   return { pairs, unpaired };
+}
+
+/**
+ * Every file of a folder (not its sub-folders), images or not, hidden ones included: what an output must never
+ * be (`assertNotAnInput`). `what` names the folder in messages, e.g. "a file of --ir-dir".
+ */
+export async function filesOf(dir: string, what: string): Promise<NamedPath[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : (e as Error).message;
+    throw inputError(`${what} '${dir}' cannot be read: ${why}`, e);
+  }
+  return entries.filter((e) => !e.isDirectory()).map((e) => ({ path: join(dir, e.name), what: `the ${what} file` }));
 }

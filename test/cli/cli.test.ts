@@ -126,7 +126,8 @@ test('batch: pairs by stem, lists partnerless files, fuses the rest, exits 2', a
   assert.match(r.err, /fused 3 of 3 pairs/);
   assert.match(r.err, /lonely: no partner in --vis-dir/);
   assert.deepEqual(readdirSync(outDir).sort(), ['a.png', 'b.png', 'c.png']);
-  const ok = isfuse('fuse', '--ir-dir', visDir, '--vis-dir', visDir, '--out-dir', outDir, '--method', 'max');
+  // The same --out-dir again: the outputs exist, so only --overwrite replaces them (test/cli/safety.test.ts has the refusals).
+  const ok = isfuse('fuse', '--ir-dir', visDir, '--vis-dir', visDir, '--out-dir', outDir, '--method', 'max', '--overwrite');
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.err, /^fusing \[/m, 'a batch shows its progress bar by default');
   const quiet = isfuse('fuse', '--ir-dir', visDir, '--vis-dir', visDir, '--out-dir', join(dir, 'b-quiet'), '--method', 'max', '--no-progress');

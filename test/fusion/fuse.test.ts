@@ -5,6 +5,10 @@ import { rgbToYCrCb, yCrCbToRgb } from '../../src/io/color.js';
 import { syntheticPair } from '../../src/data/synthetic.js';
 import type { RasterImage } from '../../src/core/image.js';
 import { IsfuseError } from '../../src/core/errors.js';
+import { writeImage } from '../../src/io/encode.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const { ir, vis } = syntheticPair({ width: 40, height: 30 });
 const grayOf = (img: RasterImage): RasterImage => ({ ...img, channels: 1, data: rgbToYCrCb(img.data as Uint8Array, img.width, img.height).y });
@@ -59,4 +63,16 @@ test('16-bit inputs: min-max (default), full range or a fixed range', async () =
 test('bad options are usage errors in the "Expected X for name but received Y" shape', async () => {
   await assert.rejects(fuse(ir, vis, { colorFrom: 'left' as never }), (e: unknown) => e instanceof IsfuseError && e.kind === 'usage' && /Expected 'auto', 'vis', 'ir' or 'none' for colorFrom but received 'left'/.test(e.message));
   await assert.rejects(fuse(ir, vis, { range16: [5, 1] }), /Expected .* for range16/);
+});
+
+test("a method's input error names the input files when they are files (the isfuse method's 4x4 minimum), kind 'input'", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'isfuse-tiny-'));
+  const tiny: RasterImage = { width: 3, height: 3, channels: 1, bitDepth: 8, data: new Uint8Array(9).fill(99) };
+  await writeImage(join(dir, 'a.png'), tiny);
+  await writeImage(join(dir, 'b.png'), tiny);
+  const named = (e: unknown) =>
+    e instanceof IsfuseError && e.kind === 'input' && e.message === `${join(dir, 'a.png')} + ${join(dir, 'b.png')}: the isfuse method needs images of at least 4x4 pixels (two 2x2 poolings), got 3x3`;
+  await assert.rejects(fuse(join(dir, 'a.png'), join(dir, 'b.png'), { method: 'isfuse' }), named);
+  // Decoded rasters have no file names: the method's message as it is.
+  await assert.rejects(fuse(tiny, tiny, { method: 'isfuse' }), (e: unknown) => e instanceof IsfuseError && e.kind === 'input' && /^the isfuse method needs images of at least 4x4/.test(e.message));
 });

@@ -8,14 +8,22 @@
  * warning and listed in the output. Progress goes to stderr; the result to stdout or, written atomically
  * (temporary file, then rename), to --out. Bad options, unreadable folders or images, and size mismatches
  * are IsfuseErrors (exit status 2).
+ *
+ * --out is checked before any work (io/paths.ts): never a file of the three folders (by any name: symbolic
+ * links, `..`, hard links), never an image file name (the report is text), its extension (.txt, .csv, .json,
+ * .md) gives the format when --format is not given and must agree with --format when it is, and an existing
+ * file is replaced only with --overwrite.
  */
+import { extname } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_MAX_PIXELS } from '../../io/decode.js';
-import { writeFileAtomic } from '../../io/encode.js';
+import { checkWritable, writeFileAtomic } from '../../io/encode.js';
+import { filesOf } from '../../io/folders.js';
+import { assertNoExistingOutputs, assertNotAnInput, IMAGE_FILE_EXTENSIONS } from '../../io/paths.js';
 import { defaultWorkers, evaluateDirs, pairFolders } from '../../metrics/evaluate.js';
 import { checkConvention, CONVENTIONS, CONVENTION_INFO, DEFAULT_CONVENTION, listMetrics, resolveMetrics } from '../../metrics/registry.js';
-import { checkFormat, formatResult, REPORT_FORMATS } from '../../metrics/report.js';
-import { inputError, invalidParameter } from '../../core/errors.js';
+import { checkFormat, formatResult, REPORT_FORMATS, type ReportFormat } from '../../metrics/report.js';
+import { inputError, invalidParameter, usageError } from '../../core/errors.js';
 import { parsePositiveInt, progressBar, warn } from '../util.js';
 import type { Convention } from '../../metrics/types.js';
 
@@ -31,7 +39,11 @@ interface EvalCliOptions {
   workers: number;
   maxPixels: number;
   progress: boolean;
+  overwrite?: boolean;
 }
+
+/** The report file extension of each --format, and back: `--out r.json` alone asks for JSON. */
+const REPORT_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({ table: '.txt', csv: '.csv', json: '.json', md: '.md' });
 
 function parseMetricList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -63,21 +75,48 @@ export function evalCommand(): Command {
     .option('--metrics <list>', 'comma-separated metric names (case-insensitive; default: all of the convention)', parseMetricList)
     .option('--format <fmt>', `output format: ${REPORT_FORMATS.join(' | ')}`, 'table')
     .option('--per-image', 'one row per image besides the mean and std')
-    .option('--out <file>', 'write the result to this file (atomically) instead of stdout')
+    .option('--out <file>', 'write the result to this file (atomically) instead of stdout; .txt, .csv, .json or .md picks the format')
+    .option('--overwrite', 'replace the --out file when it already exists')
     .option('--workers <n>', 'worker threads (1 = no worker thread)', parsePositiveInt('--workers'), defaultWorkers())
     .option('--max-pixels <n>', 'largest accepted image (width x height)', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--no-progress', 'no progress bar on stderr')
-    .action(async (opts: EvalCliOptions) => {
-      await runEval(opts);
+    .action(async (opts: EvalCliOptions, cmd: Command) => {
+      await runEval(opts, cmd.getOptionValueSource('format') !== 'default');
     });
 }
 
-async function runEval(opts: EvalCliOptions): Promise<void> {
-  // Validate everything cheap before touching the disk.
+/** The report format: --format, or --out's extension when --format is not given; they must agree. */
+function reportFormat(opts: EvalCliOptions, formatGiven: boolean): ReportFormat {
+  const out = opts.out;
+  const ext = out === undefined ? '' : extname(out).toLowerCase();
+  if (out !== undefined && IMAGE_FILE_EXTENSIONS.includes(ext)) {
+    throw usageError(`--out '${out}' is an image file name, but eval writes a text report; give a name such as results${REPORT_EXTENSIONS[opts.format] ?? '.txt'}`);
+  }
+  const byExt = Object.keys(REPORT_EXTENSIONS).find((f) => REPORT_EXTENSIONS[f] === ext);
+  if (!formatGiven) return checkFormat(byExt ?? opts.format);
   const format = checkFormat(opts.format);
+  if (out !== undefined && byExt !== undefined && byExt !== format) {
+    throw usageError(`--out '${out}': the extension '${ext}' names the ${byExt} format, but --format is ${format}; isfuse never writes one format under another's name`);
+  }
+  return format;
+}
+
+async function runEval(opts: EvalCliOptions, formatGiven: boolean): Promise<void> {
+  // Validate everything before any work: options, then --out (never an input, never an image name, the format its
+  // extension names, not an existing file unless --overwrite).
   const convention = opts.convention;
   const metrics = resolveMetrics(convention, opts.metrics).map((m) => m.name);
   const dirs = { ir: opts.irDir, vis: opts.visDir, fused: opts.fusedDir };
+  if (opts.out !== undefined) {
+    const out = [{ path: opts.out, what: '--out' }];
+    const inputs = [...(await filesOf(dirs.ir, '--ir-dir')), ...(await filesOf(dirs.vis, '--vis-dir')), ...(await filesOf(dirs.fused, '--fused-dir'))];
+    await assertNotAnInput(out, inputs);
+  }
+  const format = reportFormat(opts, formatGiven);
+  if (opts.out !== undefined) {
+    await checkWritable(opts.out);
+    await assertNoExistingOutputs([{ path: opts.out, what: '--out' }], opts.overwrite === true);
+  }
 
   const { pairs, missing } = await pairFolders(dirs);
   for (const m of missing.slice(0, 20)) warn(`${m.name}: no ${m.lacks.map((r) => `${r} image`).join(', no ')}; skipped`);

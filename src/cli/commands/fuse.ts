@@ -1,15 +1,24 @@
 /** `isfuse fuse`: one pair, or a batch of folders paired by file stem. */
-import { mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { inputError, invalidParameter, usageError, IsfuseError } from '../../core/errors.js';
 import { DEFAULT_MAX_PIXELS } from '../../io/decode.js';
-import { writeImage, checkWritable, formatForPath } from '../../io/encode.js';
+import { checkWritable, encodeFor, writeFileAtomic } from '../../io/encode.js';
+import {
+  assertDistinctOutputs,
+  assertNoExistingOutputs,
+  assertNotAnInput,
+  checkOutputFolder,
+  outputFormatOf,
+  outputInsideInput,
+  type NamedPath,
+} from '../../io/paths.js';
 import { heatmap } from '../../io/heatmap.js';
 import type { Plane } from '../../core/image.js';
 import { fuse, type FuseOptions, type Range16 } from '../../fusion/fuse.js';
 import { defaultMethod, getMethod, listMethods } from '../../fusion/registry.js';
-import { pairByStem } from '../../io/folders.js';
+import { filesOf, pairByStem } from '../../io/folders.js';
 import { parseKeyValue, parsePositiveInt, progressBar, warn } from '../util.js';
 
 interface FuseCliOptions {
@@ -27,9 +36,11 @@ interface FuseCliOptions {
   weights?: string;
   backend?: string;
   saveGates?: string;
-  format: 'png' | 'jpg';
+  format: 'png' | 'jpg' | 'tif' | 'webp';
   quality: number;
   progress: boolean;
+  overwrite?: boolean;
+  skipExisting?: boolean;
 }
 
 export function fuseCommand(): Command {
@@ -38,11 +49,13 @@ export function fuseCommand(): Command {
     .description(
       'Fuse one pair (IR VIS -o OUT) or a batch (--ir-dir, --vis-dir, --out-dir; files paired by name stem).\n' +
         'IR is the infrared or functional image, VIS the visible or MRI image. Colour: the Y channel of the colour\n' +
-        'source is fused and its Cr/Cb re-attached (BT.601, as OpenCV). Output is 8-bit PNG (or JPEG by extension).',
+        'source is fused and its Cr/Cb re-attached (BT.601, as OpenCV). Output is 8-bit PNG, JPEG, TIFF or WebP (lossless)\n' +
+        'as the extension says. Refused before any work: an output that is an input (by any name), an output folder\n' +
+        'that is an input folder, and an existing output file unless --overwrite (a batch: or --skip-existing).',
     )
     .argument('[ir]', 'infrared / functional image (PNG, JPEG, BMP, TIFF, WebP; 8 or 16 bit)')
     .argument('[vis]', 'visible / MRI image')
-    .option('-o, --output <file>', 'output file for a single pair (.png or .jpg)')
+    .option('-o, --output <file>', 'output file for a single pair (.png, .jpg/.jpeg, .tif/.tiff, .webp: the extension picks the format)')
     .option('--ir-dir <dir>', 'batch: folder of infrared images')
     .option('--vis-dir <dir>', 'batch: folder of visible images (same file stems)')
     .option('--out-dir <dir>', 'batch: output folder (created if missing)')
@@ -56,25 +69,40 @@ export function fuseCommand(): Command {
     .option('--weights <file>', 'isfuse: weights (safetensors, reference state-dict names)')
     .option('--backend <name>', 'isfuse: engine/backend (auto, onnx, wasm, cpu, webgpu, tfjs-node)')
     .option('--save-gates <dir>', 'isfuse: write the three gate maps as PNG heatmaps (image size) into DIR')
-    .addOption(new Option('--format <fmt>', 'batch output format').choices(['png', 'jpg']).default('png'))
+    .addOption(new Option('--format <fmt>', 'batch output format (one pair: from -o\'s extension)').choices(['png', 'jpg', 'tif', 'webp']).default('png'))
     .option('--quality <q>', 'JPEG quality', parsePositiveInt('--quality'), 95)
     .option('--no-progress', 'batch: no progress bar on stderr')
-    .action(async (ir: string | undefined, vis: string | undefined, opts: FuseCliOptions) => {
+    .option('--overwrite', 'replace output files that already exist (never an input)')
+    .option('--skip-existing', 'batch: fuse only the pairs whose output does not exist yet (resumes a batch)')
+    .action(async (ir: string | undefined, vis: string | undefined, opts: FuseCliOptions, cmd: Command) => {
       const batch = opts.irDir !== undefined || opts.visDir !== undefined || opts.outDir !== undefined;
       const base = buildOptions(opts);
       if (batch) {
         if (ir || vis || opts.output) throw usageError('give either IR VIS -o OUT, or --ir-dir, --vis-dir and --out-dir, not both');
         if (!opts.irDir || !opts.visDir || !opts.outDir) throw usageError('batch mode needs --ir-dir, --vis-dir and --out-dir');
+        if (opts.overwrite && opts.skipExisting) throw usageError('give --overwrite or --skip-existing, not both');
         process.exitCode = await fuseBatch(opts.irDir, opts.visDir, opts.outDir, base, opts);
         return;
       }
       if (!ir || !vis) throw usageError('missing input images: isfuse fuse IR VIS -o OUT (see isfuse fuse --help)');
       if (!opts.output) throw usageError('missing -o, --output <file>');
+      if (cmd.getOptionValueSource('format') === 'cli') throw usageError(`--format is for batches; one pair's output format comes from -o's extension ('${opts.output}')`);
+      if (opts.skipExisting) throw usageError('--skip-existing is for batches; for one pair, pass --overwrite or choose another -o');
+      // Every check before any work: format, folder, gates, no input overwritten, no existing file replaced.
+      const format = outputFormatOf(opts.output, '-o');
       await checkWritable(opts.output);
+      const gateFiles = opts.saveGates ? await planGates(opts.saveGates, [basename(opts.output, extname(opts.output))]) : [];
+      const outputs: NamedPath[] = [{ path: opts.output, what: '-o' }, ...gateFiles.flat()];
+      await assertNotAnInput(outputs, [{ path: ir, what: 'the infrared input' }, { path: vis, what: 'the visible input' }, ...weightsInput(opts)]);
+      await assertDistinctOutputs(outputs);
+      await assertNoExistingOutputs(outputs, opts.overwrite === true);
       const t0 = Date.now();
       const result = await fuse(ir, vis, base);
-      await writeImage(opts.output, result.image, { quality: opts.quality });
-      if (opts.saveGates) await saveGates(opts.saveGates, basename(opts.output, extname(opts.output)), result.gates);
+      // Encode everything first, so that an encoder failure writes nothing.
+      const bytes = await encodeFor(opts.output, result.image, { format, quality: opts.quality });
+      const gates = opts.saveGates ? await encodeGates(gateFiles[0]!, result.gates) : [];
+      await writeFileAtomic(opts.output, bytes);
+      await writeGates(opts.saveGates, gates);
       process.stderr.write(
         `isfuse: ${result.method} fused ${ir} + ${vis} -> ${opts.output} (${result.image.width}x${result.image.height}, ${result.colorFrom === 'none' ? 'gray' : `colour from ${result.colorFrom}`}, ${Date.now() - t0} ms)\n`,
       );
@@ -112,28 +140,60 @@ function parseRange16(v: string): Range16 {
 
 /** Fuses every pair; returns the exit status (2 if some pairs were skipped or failed on bad input). */
 async function fuseBatch(irDir: string, visDir: string, outDir: string, options: FuseOptions, opts: FuseCliOptions): Promise<number> {
-  const { pairs, unpaired } = await pairByStem([
+  // Every check before any work (nothing is created or written until all pass).
+  const format = outputFormatOf(`x.${opts.format}`, '--format');
+  await checkOutputFolder(outDir, '--out-dir');
+  const { pairs: allPairs, unpaired } = await pairByStem([
     { dir: irDir, what: '--ir-dir' },
     { dir: visDir, what: '--vis-dir' },
   ]);
-  if (pairs.length === 0) throw inputError(`no image pairs with the same name stem in '${irDir}' and '${visDir}'`);
+  if (allPairs.length === 0) throw inputError(`no image pairs with the same name stem in '${irDir}' and '${visDir}'`);
+  const inputDirs: NamedPath[] = [
+    { path: irDir, what: '--ir-dir' },
+    { path: visDir, what: '--vis-dir' },
+  ];
+  const outDirs: NamedPath[] = [{ path: outDir, what: '--out-dir' }, ...(opts.saveGates ? [{ path: opts.saveGates, what: '--save-gates' }] : [])];
+  await assertNotAnInput(outDirs, inputDirs);
+  for (const d of outDirs) {
+    const inside = await outputInsideInput(d.path, inputDirs);
+    if (inside) warn(`${d.what} '${d.path}' is inside ${inside.what} '${inside.path}'; no input is replaced (a batch reads only a folder's own files), but tools that read folders recursively will take the outputs for inputs`);
+  }
+  const outputOf = (stem: string): string => join(outDir, `${stem}.${opts.format}`);
+  let pairs = allPairs;
+  if (opts.skipExisting) {
+    const exists = await Promise.all(allPairs.map(({ stem }) => lstat(outputOf(stem)).then(() => true, () => false)));
+    pairs = allPairs.filter((_, i) => !exists[i]);
+    const skipped = allPairs.length - pairs.length;
+    if (skipped > 0) process.stderr.write(`isfuse: --skip-existing: ${skipped} of ${allPairs.length} pairs already have an output in ${outDir}; fusing the other ${pairs.length}\n`);
+  }
+  const gateFiles = opts.saveGates ? await planGates(opts.saveGates, pairs.map((p) => p.stem)) : [];
+  const outputs: NamedPath[] = [...pairs.map(({ stem }) => ({ path: outputOf(stem), what: '--out-dir output' })), ...gateFiles.flat()];
+  const inputFiles = [...(await filesOf(irDir, '--ir-dir')), ...(await filesOf(visDir, '--vis-dir')), ...weightsInput(opts)];
+  await assertNotAnInput(outputs, inputFiles);
+  await assertDistinctOutputs(outputs);
+  await assertNoExistingOutputs(outputs, opts.overwrite === true, 'pass --overwrite to replace, --skip-existing to fuse only the missing outputs, or another --out-dir');
+  if (pairs.length === 0) {
+    process.stderr.write(`isfuse: nothing to fuse: every pair already has an output in ${outDir}\n`);
+    return unpaired.length > 0 ? 2 : 0;
+  }
   try {
     await mkdir(outDir, { recursive: true });
   } catch (e) {
     throw inputError(`--out-dir '${outDir}' cannot be created: ${(e as Error).message}`);
   }
-  if (!(await stat(outDir)).isDirectory()) throw inputError(`--out-dir '${outDir}' is not a folder`);
   const failures: string[] = [];
   const warnings: string[] = [];
   const bar = opts.progress ? progressBar('fusing', pairs.length) : undefined;
   const t0 = Date.now();
   let status = 0;
-  for (const { stem, paths } of pairs) {
-    const out = join(outDir, `${stem}.${opts.format}`);
+  for (const [k, { stem, paths }] of pairs.entries()) {
+    const out = outputOf(stem);
     try {
       const r = await fuse(paths[0]!, paths[1]!, { ...options, onWarning: (m) => warnings.push(m) });
-      await writeImage(out, r.image, { format: formatForPath(out), quality: opts.quality });
-      if (opts.saveGates) await saveGates(opts.saveGates, stem, r.gates);
+      const bytes = await encodeFor(out, r.image, { format, quality: opts.quality });
+      const gates = opts.saveGates ? await encodeGates(gateFiles[k]!, r.gates) : [];
+      await writeFileAtomic(out, bytes);
+      await writeGates(opts.saveGates, gates);
     } catch (e) {
       if (!(e instanceof IsfuseError) || e.kind === 'usage') {
         bar?.stop();
@@ -157,11 +217,30 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
   return status;
 }
 
-/** Writes gate maps as `<dir>/<stem>-gate3.png` (H/4 level), `-gate4` (H/2), `-gate5` (H), upsampled to image size. */
-async function saveGates(dir: string, stem: string, gates: readonly Plane[] | undefined): Promise<void> {
-  if (!gates) throw new IsfuseError('the method returned no gate maps', 'internal');
+/**
+ * The gate map files of each stem: `<dir>/<stem>-gate3.png` (H/4 level), `-gate4` (H/2), `-gate5` (H), upsampled
+ * to image size. Checks that `dir` is (or can be created as) a writable folder; creates nothing.
+ */
+async function planGates(dir: string, stems: readonly string[]): Promise<NamedPath[][]> {
+  await checkOutputFolder(dir, '--save-gates');
+  return stems.map((stem) => [3, 4, 5].map((level) => ({ path: join(dir, `${stem}-gate${level}.png`), what: '--save-gates map' })));
+}
+
+/** The gate maps as heatmap PNG bytes, one per planned file. */
+async function encodeGates(files: readonly NamedPath[], gates: readonly Plane[] | undefined): Promise<{ path: string; bytes: Buffer }[]> {
+  if (!gates || gates.length !== files.length) throw new IsfuseError('the method returned no gate maps', 'internal');
+  return Promise.all(files.map(async (f, i) => ({ path: f.path, bytes: await encodeFor(f.path, heatmap(gates[i]!), { format: 'png' }) })));
+}
+
+async function writeGates(dir: string | undefined, gates: readonly { path: string; bytes: Buffer }[]): Promise<void> {
+  if (dir === undefined || gates.length === 0) return;
   await mkdir(dir, { recursive: true }).catch((e: Error) => {
     throw inputError(`--save-gates '${dir}' cannot be created: ${e.message}`);
   });
-  await Promise.all(gates.map((g, i) => writeImage(join(dir, `${stem}-gate${i + 3}.png`), heatmap(g))));
+  for (const g of gates) await writeFileAtomic(g.path, g.bytes);
+}
+
+/** The --weights file as an input no output may be. */
+function weightsInput(opts: FuseCliOptions): NamedPath[] {
+  return opts.weights === undefined ? [] : [{ path: opts.weights, what: 'the --weights file' }];
 }

@@ -1,0 +1,108 @@
+/**
+ * What an interrupted process must undo: the one registry of temporary files in flight and of cleanup callbacks,
+ * and the SIGINT/SIGTERM/SIGHUP handlers that run them.
+ *
+ * Every atomic write (temporary file + rename: `io/encode.ts` writeFileAtomic; the training checkpoints may use
+ * it too) runs its temporary file through {@link withTemporaryFile}. When the CLI has called
+ * {@link installInterruptCleanup} and the process receives SIGINT (Ctrl-C), SIGTERM or SIGHUP:
+ *
+ * 1. the {@link onInterrupt} callbacks run (synchronously: stop a progress bar, restore the cursor);
+ * 2. every temporary file in flight is removed, no new one may start (a later withTemporaryFile throws);
+ * 3. the writes in flight are given up to {@link SETTLE_MS} to settle (a file being created on a thread-pool
+ *    thread could appear after step 2), and their temporary files are removed again;
+ * 4. one line goes to stderr and the process exits 128 + the signal number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
+ *
+ * A second signal while step 3 waits exits at once (after removing the temporary files). A library user's
+ * process gets no handlers unless it calls installInterruptCleanup itself: a library does not take over signals.
+ */
+import { unlinkSync } from 'node:fs';
+import { IsfuseError } from './errors.js';
+
+/** Exit statuses of an interrupted run: 128 + the signal number, as shells report them. */
+export const INTERRUPT_EXIT_CODES = Object.freeze({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const);
+export type InterruptSignal = keyof typeof INTERRUPT_EXIT_CODES;
+
+/** How long an interrupted process waits for the writes in flight before it exits anyway. */
+export const SETTLE_MS = 2000;
+
+const temporaries = new Map<string, Promise<unknown>>();
+const callbacks = new Set<() => void>();
+let interruptedBy: InterruptSignal | undefined;
+let installed = false;
+
+/**
+ * Runs `work` (which creates `tmp` and normally renames it away) with `tmp` registered, so that an interrupt
+ * removes it. `work` is started synchronously, before any signal handler can run.
+ * @throws IsfuseError (internal) when the process is already being interrupted: no new temporary file starts.
+ */
+export async function withTemporaryFile<T>(tmp: string, work: () => Promise<T>): Promise<T> {
+  if (interruptedBy !== undefined) throw new IsfuseError(`interrupted by ${interruptedBy}: not writing ${tmp}`, 'internal');
+  const p = work();
+  temporaries.set(tmp, p);
+  try {
+    return await p;
+  } finally {
+    if (temporaries.get(tmp) === p) temporaries.delete(tmp);
+  }
+}
+
+/** The temporary files in flight (for tests and messages). */
+export function temporaryFiles(): string[] {
+  return [...temporaries.keys()];
+}
+
+/** Registers a synchronous callback run first on interrupt (e.g. stop a progress bar); returns its remover. */
+export function onInterrupt(fn: () => void): () => void {
+  callbacks.add(fn);
+  return () => void callbacks.delete(fn);
+}
+
+/** Removes every registered temporary file that exists; returns how many were removed. */
+function removeTemporaries(removed: Set<string>): void {
+  for (const tmp of temporaries.keys()) {
+    try {
+      unlinkSync(tmp);
+      removed.add(tmp);
+    } catch {
+      // not created yet, or already renamed away
+    }
+  }
+}
+
+function finish(signal: InterruptSignal, removed: Set<string>): never {
+  removeTemporaries(removed);
+  const what = removed.size === 0 ? 'no temporary file was left' : `removed ${removed.size} temporary file(s)`;
+  process.stderr.write(`\nisfuse: interrupted by ${signal}; ${what}\n`);
+  process.exit(INTERRUPT_EXIT_CODES[signal]);
+}
+
+function handle(signal: InterruptSignal): void {
+  const removed = new Set<string>();
+  if (interruptedBy !== undefined) finish(interruptedBy, removed);
+  interruptedBy = signal;
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch {
+      // a cleanup callback must not stop the others
+    }
+  }
+  removeTemporaries(removed);
+  const pending = [...temporaries.values()];
+  if (pending.length === 0) finish(signal, removed);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SETTLE_MS);
+  });
+  void Promise.race([Promise.allSettled(pending), timeout]).then(() => {
+    clearTimeout(timer);
+    finish(signal, removed);
+  });
+}
+
+/** Installs the SIGINT, SIGTERM and SIGHUP handlers (once per process; later calls do nothing). */
+export function installInterruptCleanup(): void {
+  if (installed) return;
+  installed = true;
+  for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) process.on(signal, () => handle(signal));
+}
