@@ -11,20 +11,24 @@ import { IMAGE_FILE_EXTENSIONS as IMAGE_EXTENSIONS, type NamedPath } from './pat
 /** Natural order ('2' before '10'), so lists follow the datasets' numbering. */
 const collator = new Intl.Collator('en', { numeric: true });
 
+/** A folder's entries; an input error naming the folder when it cannot be read. */
+async function readFolder(dir: string, what: string) {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : (e as Error).message;
+    throw inputError(`${what} '${dir}' cannot be read: ${why}`, e);
+  }
+}
+
 /**
  * Image files of a folder, keyed by stem. Hidden files (e.g. macOS '._x.png') and other extensions are
  * ignored; two images with one stem make pairing ambiguous: an input error naming them.
  * @param what how the folder is named in messages (e.g. '--ir-dir', 'infrared folder').
  */
 export async function imagesByStem(dir: string, what: string): Promise<Map<string, string>> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : (e as Error).message;
-    throw inputError(`${what} '${dir}' cannot be read: ${why}`, e);
-  }
+  const entries = await readFolder(dir, what);
   const out = new Map<string, string>();
   const clashes: string[] = [];
   for (const e of entries.sort((a, b) => collator.compare(a.name, b.name))) {
@@ -67,13 +71,6 @@ export async function pairByStem(folders: readonly { dir: string; what: string }
  * be (`assertNotAnInput`). `what` names the folder in messages, e.g. "a file of --ir-dir".
  */
 export async function filesOf(dir: string, what: string): Promise<NamedPath[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : (e as Error).message;
-    throw inputError(`${what} '${dir}' cannot be read: ${why}`, e);
-  }
+  const entries = await readFolder(dir, what);
   return entries.filter((e) => !e.isDirectory()).map((e) => ({ path: join(dir, e.name), what: `the ${what} file` }));
 }
