@@ -60,11 +60,12 @@ export const ENCODER_HALO = 16;
 export const NETWORK_HALO = 40;
 
 /**
- * Default core side of a tile (pixels, a multiple of 4): a phase-2 tile is at most 512 + 2 * 40 = 592 pixels
- * square (~0.35 MP, ~0.45 GB of onnxruntime working memory); the halo then costs 34% more pixels per tile.
- * Chosen by measurement (docs/PERFORMANCE.md): larger tiles were not faster per pixel on this machine.
+ * Default core side of a tile (pixels, a multiple of 4): a phase-2 tile is at most 768 + 2 * 40 = 848 pixels
+ * square (0.72 MP; onnxruntime's working set ~0.7 GB); the halo costs 22% more pixels per inner tile (34% at
+ * 512, 17% at 1024). Measured at 2048x1536 (docs/PERFORMANCE.md#tiles, runs interleaved): 512: 12.4-13.1
+ * s/MP, peak 0.76 GB; 768: 10.9-11.5 s/MP, 0.90 GB; 1024: 10.4-12.0 s/MP, 1.1-1.2 GB.
  */
-export const DEFAULT_TILE_SIZE = 512;
+export const DEFAULT_TILE_SIZE = 768;
 
 /** One axis of a tile, in image pixels: the extent [start, end) computed, the core [coreStart, coreEnd) kept. */
 export interface TileSpan {

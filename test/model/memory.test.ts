@@ -44,17 +44,17 @@ test('onnx: untiled up to 1 MP, tiled above or when the untiled run does not fit
   assert.deepEqual(planOnnxInference(768, 1024, { limitBytes: 8 * GiB }), { tiled: false });
   assert.deepEqual(planOnnxInference(1024, 1024, { limitBytes: 8 * GiB }), { tiled: false });
   assert.equal(TILE_ABOVE_PIXELS, 1024 * 1024);
-  assert.deepEqual(planOnnxInference(1024, 1025, { limitBytes: 8 * GiB }), { tiled: true, tileSize: 512 });
-  assert.deepEqual(planOnnxInference(768, 1024, { limitBytes: 0.8 * GiB }), { tiled: true, tileSize: 512 }); // untiled ~1.2 GiB
+  assert.deepEqual(planOnnxInference(1024, 1025, { limitBytes: 8 * GiB }), { tiled: true, tileSize: 768 });
+  assert.deepEqual(planOnnxInference(768, 1024, { limitBytes: 0.8 * GiB }), { tiled: true, tileSize: 256 }); // untiled 1.06 GiB, tiles of 768 too
   assert.deepEqual(planOnnxInference(40, 40, { tiles: 'always', tileSize: 16, limitBytes: GiB }), { tiled: true, tileSize: 16 });
   assert.deepEqual(planOnnxInference(4096, 4096, { tiles: 'never', limitBytes: 40 * GiB }), { tiled: false });
   assert.throws(() => planOnnxInference(4096, 4096, { tiles: 'never', limitBytes: 8 * GiB }), /needs about 1\d\.\d GiB to fuse a 4096x4096 pair on backend 'onnx'.*tiled inference/);
-  // the tiled estimate: planes (12 bytes a pixel, 17.25 with gates) and one 592 x 592 tile
+  // the tiled estimate: planes (12 bytes a pixel, 17.25 with gates) and one 848 x 848 tile
   const big = estimateTiledInferenceBytes(8192, 8192);
   assert.ok(big > 12 * 8192 * 8192 && big < 2 * GiB, `${big}`);
-  assert.ok(estimateTiledInferenceBytes(8192, 8192, 512, true) - big === 5.25 * 8192 * 8192);
-  assert.equal(estimateTiledInferenceBytes(100, 100, 512), estimateInferenceBytes(100, 100, 'onnx') + 12 * 100 * 100);
-  assert.deepEqual(planOnnxInference(8192, 8192, { limitBytes: 2 * GiB }), { tiled: true, tileSize: 512 });
+  assert.ok(estimateTiledInferenceBytes(8192, 8192, 768, true) - big === 5.25 * 8192 * 8192);
+  assert.equal(estimateTiledInferenceBytes(100, 100), estimateInferenceBytes(100, 100, 'onnx') + 12 * 100 * 100);
+  assert.deepEqual(planOnnxInference(8192, 8192, { limitBytes: 2 * GiB }), { tiled: true, tileSize: 768 });
   // a tight limit: smaller tiles; below the planes themselves: refused with the figures
   assert.deepEqual(planOnnxInference(8192, 8192, { limitBytes: 1.05 * GiB }), { tiled: true, tileSize: 256 });
   assert.throws(
