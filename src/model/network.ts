@@ -65,6 +65,24 @@ function encoder<T>(ops: NetworkOps<T>, prefix: string, x: T): [T, T, T] {
   return [x1, x2, x3];
 }
 
+/** The two encoders' features, levels 1, 2, 3 (H, H/2, H/4). */
+export interface EncoderFeatures<T> {
+  readonly vis: readonly [T, T, T];
+  readonly ir: readonly [T, T, T];
+}
+
+/**
+ * The encoder part of the layout alone: encoder_vis(vi) and encoder_ir(ir), three levels each. The tiled
+ * inference (model/tiles.ts) runs it over tiles to pool the CFIs' global tokens; {@link isfuseNetwork}
+ * starts with it.
+ */
+export function isfuseEncoders<T>(ops: NetworkOps<T>, vi: T, ir: T): EncoderFeatures<T> {
+  return { vis: encoder(ops, 'encoder_vis', vi), ir: encoder(ops, 'encoder_ir', ir) };
+}
+
+/** The CFI of each level: CFI_PREFIXES[level - 1] reads the level-`level` features (cfi5 at H, cfi3 at H/4). */
+export const CFI_PREFIXES = ['cfi5', 'cfi4', 'cfi3'] as const;
+
 function cfi<T>(ops: NetworkOps<T>, prefix: string, fv: T, fi: T, on: boolean): { fused: T; gate: T } {
   if (!on) return { fused: ops.scope(() => ops.cbl(ops.add(fv, fi), `${prefix}.refine`, 0)), gate: ops.zeroGate(fv) };
   const cross = ops.scope(() => ops.crossAttention(prefix, fv, fi));
@@ -86,14 +104,14 @@ function decode<T>(ops: NetworkOps<T>, prefix: string, coarse: T, fine: T): T {
  */
 export function isfuseNetwork<T>(ops: NetworkOps<T>, vi: T, ir: T, opts: LayoutOptions = {}): NetworkOutput<T> {
   const on = opts.cfi ?? true;
-  const [v1, v2, v3] = encoder(ops, 'encoder_vis', vi);
-  const [i1, i2, i3] = encoder(ops, 'encoder_ir', ir);
-  const c3 = cfi(ops, 'cfi3', v3, i3, on);
+  const { vis: [v1, v2, v3], ir: [i1, i2, i3] } = isfuseEncoders(ops, vi, ir);
+  const [cfi5, cfi4, cfi3] = CFI_PREFIXES;
+  const c3 = cfi(ops, cfi3, v3, i3, on);
   ops.release(v3, i3);
-  const c4 = cfi(ops, 'cfi4', v2, i2, on);
+  const c4 = cfi(ops, cfi4, v2, i2, on);
   const x4 = decode(ops, 'adjust_channels4', c3.fused, c4.fused);
   ops.release(v2, i2, c3.fused, c4.fused);
-  const c5 = cfi(ops, 'cfi5', v1, i1, on);
+  const c5 = cfi(ops, cfi5, v1, i1, on);
   ops.release(v1, i1);
   const x5 = decode(ops, 'adjust_channels5', x4, c5.fused);
   ops.release(x4, c5.fused);

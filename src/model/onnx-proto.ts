@@ -91,10 +91,11 @@ function tensorProto(name: string, dims: readonly number[], data: Float32Array |
   return t.bytes(9, raw);
 }
 
-export function valueInfo(name: string, dims: readonly number[]): Pb {
+/** A graph input or output: name, static shape, element type (float32 unless 'int64'). */
+export function valueInfo(name: string, dims: readonly number[], type: 'float' | 'int64' = 'float'): Pb {
   const shape = new Pb();
   for (const d of dims) shape.msg(1, new Pb().int(1, d));
-  const tensorType = new Pb().int(1, FLOAT).msg(2, shape);
+  const tensorType = new Pb().int(1, type === 'int64' ? INT64 : FLOAT).msg(2, shape);
   return new Pb().str(1, name).msg(2, new Pb().msg(1, tensorType));
 }
 

@@ -14,13 +14,20 @@
  *   q.k = f^T (W_q^T K) + b_q^T K, one [HW, d] x [d, 64] product per direction;
  * - the [HW, 64] attention logits are computed in blocks of query rows (bounded memory at any size).
  *
+ * Tiled inference (model/tiles.ts, docs/PERFORMANCE.md#memory-bounded-inference-tiles) uses two more graphs
+ * built from the same layout and ops: {@link buildIsfuseEncoderOnnx} (the encoders of one tile and the 8x8
+ * pooling of its core, a partial sum of the global tokens) and {@link buildIsfuseOnnx} with `tileCore`
+ * (the whole network on one tile with the CFIs' pooled tokens and the decoder's resize taps as graph inputs,
+ * outputs cut to the tile's core).
+ *
  * The layout is model/network.ts; the protobuf is written by onnx-proto.ts.
  */
 import { LEAKY_SLOPE } from './layers.js';
 import { adaptivePoolMatrix, transpose2d } from './matrices.js';
 import { foldedConvs, ISFUSE_DIM, type StateValues } from './isfuse.js';
-import { isfuseNetwork, levelSizes, MIN_NETWORK_SIDE, type NetworkOps } from './network.js';
+import { CFI_PREFIXES, isfuseEncoders, isfuseNetwork, MIN_NETWORK_SIDE, type NetworkOps } from './network.js';
 import { Graph, valueInfo } from './onnx-proto.js';
+import { coreAtLevel, poolInputNames, tapInputNames, tokenInputName, type TileCore } from './tiles.js';
 
 /**
  * Query positions per attention block in the graph: the [n, 64] logits block and its softmax stay at
@@ -28,31 +35,58 @@ import { Graph, valueInfo } from './onnx-proto.js';
  */
 export const ONNX_ATTENTION_ROWS = 524288;
 
-/** A graph value with its shape [1, C, h, w] (the layout's resize and the attention need the sizes). */
+/**
+ * A graph value with its shape [1, C, h, w] and its scale (1, 2, 4: level 1, 2, 3; the layout's resize
+ * and the attention need the sizes, the tile graphs the level).
+ */
 interface Value {
   readonly name: string;
   readonly c: number;
   readonly h: number;
   readonly w: number;
+  readonly scale: number;
 }
 
-/**
- * Builds the ONNX model (serialised ModelProto) of ISFuse for one input size from state-dict values.
- * Example: `const bytes = buildIsfuseOnnx(values, 480, 640); await ort.InferenceSession.create(bytes)`.
- */
-export function buildIsfuseOnnx(values: StateValues, height: number, width: number, opts: { attentionRows?: number; dim?: number } = {}): Uint8Array {
+export interface OnnxGraphOptions {
+  /** Query rows per attention block (default {@link ONNX_ATTENTION_ROWS}). */
+  readonly attentionRows?: number;
+  readonly dim?: number;
+  /**
+   * Build the graph of one tile of a larger image (model/tiles.ts): height x width is the tile, `tileCore`
+   * the part of it whose outputs are kept. The CFIs' pooled tokens are inputs (`cfi3.pooled_v`, ...: [C, 64],
+   * the 8x8 pooling of the whole image's features, from {@link buildIsfuseEncoderOnnx}'s partial sums), and
+   * so are the bilinear resize taps of the decoder (`up2.rows0`, ...: the whole image's interpolation in tile
+   * coordinates, from tiles.ts's resizeTaps); fused and gates come out cut to the core at their level.
+   */
+  readonly tileCore?: TileCore;
+}
+
+function checkSize(height: number, width: number): void {
+  if (height < MIN_NETWORK_SIDE || width < MIN_NETWORK_SIDE) throw new Error(`ISFuse needs images of at least 4x4 pixels, got ${width}x${height}`);
+}
+
+/** The layout's ops as graph nodes (the attention in the arranged form of the file comment), and helpers. */
+function graphOps(g: Graph, values: StateValues, opts: OnnxGraphOptions) {
   const dim = opts.dim ?? ISFUSE_DIM;
   const rowsPerBlock = opts.attentionRows ?? ONNX_ATTENTION_ROWS;
-  if (height < MIN_NETWORK_SIDE || width < MIN_NETWORK_SIDE) throw new Error(`ISFuse needs images of at least 4x4 pixels, got ${width}x${height}`);
+  const tiled = opts.tileCore !== undefined;
   const convs = foldedConvs(values, dim);
-  const g = new Graph();
   const C = dim;
   const T = 64; // 8 x 8 tokens
-  const like = (x: Value, name: string, c = x.c): Value => ({ name, c, h: x.h, w: x.w });
+  const like = (x: Value, name: string, c = x.c): Value => ({ name, c, h: x.h, w: x.w, scale: x.scale });
   const folded = (name: string) => {
     const c = convs.get(name);
     if (!c) throw new Error(`internal: no folded convolution '${name}'`);
     return c;
+  };
+  const declared = new Set<string>();
+  /** A graph input, declared on first use. */
+  const input = (name: string, dims: number[], type: 'float' | 'int64' = 'float'): string => {
+    if (!declared.has(name)) {
+      declared.add(name);
+      g.inputs.push(valueInfo(name, dims, type));
+    }
+    return name;
   };
 
   const convOp = (x: Value, name: string): Value => {
@@ -74,6 +108,8 @@ export function buildIsfuseOnnx(values: StateValues, height: number, width: numb
     const b = g.op('MatMul', [ph, a]); // [1,C,8,8]
     return reshape(b, [C, T]);
   };
+  /** The pooled tokens [C,64] of the CFI's fv ('v') or fi ('i') side: pooled here, or a tile graph's input. */
+  const pooled = (prefix: string, side: 'v' | 'i', f: Value): string => (tiled ? input(tokenInputName(prefix, side), [C, T]) : pool8(f));
 
   /** A 1x1 conv applied to pooled tokens [C,64]: W [C,C] @ P + b [C,1] (scaled). */
   const tokenConv = (p: string, name: string, scale = 1): string => {
@@ -88,9 +124,9 @@ export function buildIsfuseOnnx(values: StateValues, height: number, width: numb
    * from pooled tokens [C,64]: logits [HW,64] = Gemm(f^T, W_q^T K) + b_q^T K; softmax over the last axis;
    * out [C,HW] = Gemm(V, A^T). Gemm's transA/transB flags let the GEMM kernel read the transposes in place.
    */
-  const attend = (f: string, hw: number, prefix: string, q: string, k: string, v: string, pooled: string): string => {
-    const kp = tokenConv(pooled, `${prefix}.${k}`, 1 / Math.sqrt(C)); // [C,64], scaled
-    const vp = tokenConv(pooled, `${prefix}.${v}`); // [C,64]
+  const attend = (f: string, hw: number, prefix: string, q: string, k: string, v: string, tokens: string): string => {
+    const kp = tokenConv(tokens, `${prefix}.${k}`, 1 / Math.sqrt(C)); // [C,64], scaled
+    const vp = tokenConv(tokens, `${prefix}.${v}`); // [C,64]
     const qc = folded(`${prefix}.${q}`);
     const wqT = g.const(`${prefix}.${q}.wT`, [C, C], transpose2d(qc.weight, C, C)); // [Cin, Cout]
     const bq = g.const(`${prefix}.${q}.brow`, [1, C], qc.bias);
@@ -110,24 +146,45 @@ export function buildIsfuseOnnx(values: StateValues, height: number, width: numb
     return g.op('Concat', parts, { axis: 1 });
   };
 
-  // the layout's ops; the attention in the arranged form of the file comment
+  /**
+   * Tile graphs: the bilinear resize of x to the size of `to` with the taps of the WHOLE image's resize
+   * (two taps and weights per output row and column, graph inputs `up<level>.*` from tiles.ts), one axis
+   * after the other: y = x[i0] w0 + x[i1] w1. The tile's own Resize would place the samples of an odd-sized
+   * level differently (its size ratio is not the image's) and clamp at the tile's edges.
+   */
+  const tapResize = (x: Value, to: Value): Value => {
+    const n = tapInputNames(Math.log2(to.scale) + 1);
+    const axis = (v: string, i0: string, i1: string, w0: string, w1: string, ax: number): string =>
+      g.op('Add', [g.op('Mul', [g.op('Gather', [v, i0], { axis: ax }), w0]), g.op('Mul', [g.op('Gather', [v, i1], { axis: ax }), w1])]);
+    const rows = axis(
+      x.name, input(n.rows0, [to.h], 'int64'), input(n.rows1, [to.h], 'int64'), input(n.rowsW0, [to.h, 1]), input(n.rowsW1, [to.h, 1]), 2,
+    ); // [1,C,to.h,x.w]
+    const cols = axis(rows, input(n.cols0, [to.w], 'int64'), input(n.cols1, [to.w], 'int64'), input(n.colsW0, [to.w]), input(n.colsW1, [to.w]), 3);
+    return { name: cols, c: x.c, h: to.h, w: to.w, scale: to.scale };
+  };
+
   const ops: NetworkOps<Value> = {
     cbl: (x, prefix, i) => {
       const y = convOp(x, `${prefix}.${i}`);
       return like(y, g.op('LeakyRelu', [y.name], { alpha: { float: LEAKY_SLOPE } }));
     },
     conv: convOp,
-    maxPool2: (x) => ({ name: g.op('MaxPool', [x.name], { kernel_shape: [2, 2], strides: [2, 2] }), c: x.c, h: Math.floor(x.h / 2), w: Math.floor(x.w / 2) }),
+    maxPool2: (x) => ({
+      name: g.op('MaxPool', [x.name], { kernel_shape: [2, 2], strides: [2, 2] }), c: x.c, h: Math.floor(x.h / 2), w: Math.floor(x.w / 2), scale: 2 * x.scale,
+    }),
     add: (a, b) => like(a, g.op('Add', [a.name, b.name])),
     sigmoid: (x) => like(x, g.op('Sigmoid', [x.name])),
-    resizeLike: (x, to) => ({
-      name: g.op('Resize', [x.name, '', '', g.ints('sizes', [1, x.c, to.h, to.w])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }),
-      c: x.c, h: to.h, w: to.w,
-    }),
+    resizeLike: (x, to) =>
+      tiled
+        ? tapResize(x, to)
+        : {
+            name: g.op('Resize', [x.name, '', '', g.ints('sizes', [1, x.c, to.h, to.w])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }),
+            c: x.c, h: to.h, w: to.w, scale: to.scale,
+          },
     crossAttention: (prefix, fv, fi) => {
       const hw = fv.h * fv.w;
-      const a = attend(reshape(fv.name, [C, hw]), hw, prefix, 'q_v', 'k_i', 'v_i', pool8(fi));
-      const b = attend(reshape(fi.name, [C, hw]), hw, prefix, 'q_i', 'k_v', 'v_v', pool8(fv));
+      const a = attend(reshape(fv.name, [C, hw]), hw, prefix, 'q_v', 'k_i', 'v_i', pooled(prefix, 'i', fi));
+      const b = attend(reshape(fi.name, [C, hw]), hw, prefix, 'q_i', 'k_v', 'v_v', pooled(prefix, 'v', fv));
       return like(fv, reshape(g.op('Add', [a, b]), [1, C, fv.h, fv.w]));
     },
     // g * cross + (1 - g) * local == local + g * (cross - local)
@@ -141,15 +198,59 @@ export function buildIsfuseOnnx(values: StateValues, height: number, width: numb
     scope: (fn) => fn(),
     release: () => {},
   };
+  return { ops, C, input };
+}
 
-  const [[h1, w1], [h2, w2], [h3, w3]] = levelSizes(height, width);
-  g.inputs.push(valueInfo('vi', [1, 1, height, width]), valueInfo('ir', [1, 1, height, width]));
-  const input = (name: string): Value => ({ name, c: 1, h: height, w: width });
-  const out = isfuseNetwork(ops, input('vi'), input('ir'));
-  g.op('Identity', [out.fused.name], {}, 'fused');
-  out.gates.forEach((gate, i) => g.op('Identity', [gate.name], {}, `g${i + 3}`));
-  g.outputs.push(
-    valueInfo('fused', [1, 1, h1, w1]), valueInfo('g3', [1, 1, h3, w3]), valueInfo('g4', [1, 1, h2, w2]), valueInfo('g5', [1, 1, h1, w1]),
-  );
-  return g.model(`isfuse_${height}x${width}`);
+/** The part [top, bottom) x [left, right) of a [1, c, h, w] value (the value itself when that is all of it). */
+function crop(g: Graph, x: Value, c: TileCore): string {
+  if (c.top === 0 && c.left === 0 && c.bottom === x.h && c.right === x.w) return x.name;
+  return g.op('Slice', [x.name, g.ints('starts', [c.top, c.left]), g.ints('ends', [c.bottom, c.right]), g.ints('axes', [2, 3])]);
+}
+
+/**
+ * Builds the ONNX model (serialised ModelProto) of ISFuse for one input size from state-dict values.
+ * Example: `const bytes = buildIsfuseOnnx(values, 480, 640); await ort.InferenceSession.create(bytes)`.
+ * With `opts.tileCore`: the graph of one height x width tile (see {@link OnnxGraphOptions.tileCore}).
+ */
+export function buildIsfuseOnnx(values: StateValues, height: number, width: number, opts: OnnxGraphOptions = {}): Uint8Array {
+  checkSize(height, width);
+  const g = new Graph();
+  const { ops, input } = graphOps(g, values, opts);
+  const image = (name: string): Value => ({ name: input(name, [1, 1, height, width]), c: 1, h: height, w: width, scale: 1 });
+  const out = isfuseNetwork(ops, image('vi'), image('ir'));
+  const tile = opts.tileCore;
+  const gates = out.gates.map((gate, i) => ({ name: `g${i + 3}`, v: gate, level: 3 - i }));
+  for (const o of [{ name: 'fused', v: out.fused, level: 1 }, ...gates]) {
+    const core = tile ? coreAtLevel(tile, o.level) : { top: 0, bottom: o.v.h, left: 0, right: o.v.w };
+    g.op('Identity', [crop(g, o.v, core)], {}, o.name);
+    g.outputs.push(valueInfo(o.name, [1, 1, core.bottom - core.top, core.right - core.left]));
+  }
+  return g.model(tile ? `isfuse_tile_${height}x${width}` : `isfuse_${height}x${width}`);
+}
+
+/**
+ * Phase 1 of the tiled inference (model/tiles.ts): the two encoders (the layout's {@link isfuseEncoders})
+ * on one height x width tile, and each level's features over the tile's core multiplied by the whole
+ * image's adaptive 8x8 pooling matrices restricted to the core's rows and columns (inputs `pool<level>.rows`
+ * [8, core rows], `pool<level>.cols` [core columns, 8]). Outputs `cfi3.pooled_v`, ... ([1, C, 8, 8]; named
+ * after the CFI that reads that level) summed over all tiles are the tokens of the untiled network's pooling.
+ */
+export function buildIsfuseEncoderOnnx(values: StateValues, height: number, width: number, core: TileCore, opts: Pick<OnnxGraphOptions, 'dim'> = {}): Uint8Array {
+  checkSize(height, width);
+  const g = new Graph();
+  const { ops, C, input } = graphOps(g, values, { dim: opts.dim, tileCore: core });
+  const image = (name: string): Value => ({ name: input(name, [1, 1, height, width]), c: 1, h: height, w: width, scale: 1 });
+  const { vis, ir } = isfuseEncoders(ops, image('vi'), image('ir'));
+  for (let level = 1; level <= 3; level++) {
+    const c = coreAtLevel(core, level);
+    const names = poolInputNames(level);
+    const rows = input(names.rows, [8, c.bottom - c.top]);
+    const cols = input(names.cols, [c.right - c.left, 8]);
+    for (const [side, f] of [['v', vis[level - 1]!], ['i', ir[level - 1]!]] as const) {
+      const out = tokenInputName(CFI_PREFIXES[level - 1]!, side);
+      g.op('MatMul', [rows, g.op('MatMul', [crop(g, f, c), cols])], {}, out); // [8,hc] x ([1,C,hc,wc] x [wc,8]) = [1,C,8,8]
+      g.outputs.push(valueInfo(out, [1, C, 8, 8]));
+    }
+  }
+  return g.model(`isfuse_encoder_tile_${height}x${width}`);
 }

@@ -1,6 +1,8 @@
 /**
  * One inference engine interface over the backends of backend.ts: TensorFlow.js (folded network, any tfjs
- * backend) or onnxruntime (one ONNX graph per image size, built on first use and cached).
+ * backend) or onnxruntime (one ONNX graph per image size, built on first use and cached; large images run
+ * in tiles, exactly and in bounded memory: model/tiles.ts, the choice in memory.ts planOnnxInference).
+ * TensorFlow.js does not tile: an image too large for its memory limit is refused before running.
  *
  * Example:
  *   const values = await readIsfuseWeights('models/isfuse-ivf.safetensors');
@@ -11,9 +13,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, loadOnnxRuntime, type ActiveBackend } from './backend.js';
 import { infer, prepareInference, type StateValues } from './isfuse.js';
-import { checkInferenceMemory } from './memory.js';
-import { buildIsfuseOnnx } from './onnx.js';
+import { checkInferenceMemory, planOnnxInference, type TilingOptions } from './memory.js';
+import { buildIsfuseEncoderOnnx, buildIsfuseOnnx } from './onnx.js';
 import { levelSizes } from './network.js';
+import { runTiled, type Feeds, type TileExecutor, type TileShape } from './tiles.js';
 
 /** A gate map at its level's size, values in [0,1]. */
 export interface GateMap {
@@ -29,7 +32,8 @@ export interface RunResult {
   readonly gates?: readonly [GateMap, GateMap, GateMap];
 }
 
-export interface RunOptions {
+/** Options of one run. `tiles` and `tileSize` (memory.ts TilingOptions) apply to the onnx engine only. */
+export interface RunOptions extends TilingOptions {
   /** Also return the three gate maps. Default false. */
   readonly gates?: boolean;
   /** Memory limit in bytes for the pre-run check (default: memory.ts's per-backend limit). */
@@ -93,51 +97,108 @@ export async function createTfjsRunner(values: StateValues, backend: ActiveBacke
   };
 }
 
-/** Sessions kept per runner (one per image size): a few sizes at once; the oldest is released first. */
+/** Sessions kept per runner for whole images (one per image size): a few sizes at once; the oldest is released first. */
 const MAX_SESSIONS = 4;
+/**
+ * Tile graphs kept per runner (one per tile shape and phase: an image has at most 3 x 3 tile shapes per
+ * phase, first / inner / last along each axis, more only when the tile is smaller than its halo).
+ */
+const MAX_TILE_SESSIONS = 24;
 
 export interface OnnxRunnerOptions {
   /** onnxruntime intra-op threads (default 1: on this project's 2-vCPU machines a second adds nothing). */
   readonly threads?: number;
   /** turn on onnxruntime's profiler, writing `<prefix>_<date>.json` per session (bench infer --profile) */
   readonly profilePrefix?: string;
+  /** Tiling defaults of this runner's runs ({@link RunOptions.tiles}, {@link RunOptions.tileSize}). */
+  readonly tiling?: TilingOptions;
 }
 
-/** onnxruntime engine: a graph per image size, built and cached on first use. */
+/**
+ * The runner-wide tiling defaults of runners created without `tiling` (as the CLI's and fuse()'s are): for
+ * benchmarks (bench/memory.ts) that compare the tiled and untiled paths through `isfuse fuse`.
+ */
+let defaultTiling: TilingOptions = {};
+export function setDefaultTiling(t: TilingOptions): void {
+  defaultTiling = { ...t };
+}
+
+/** A small LRU of promised sessions: the least recently used is released beyond `max`. */
+function sessionCache<S extends { release(): Promise<void> }>(max: number) {
+  const m = new Map<string, Promise<S>>();
+  return {
+    get(key: string, create: () => Promise<S>): Promise<S> {
+      let s = m.get(key);
+      if (s) {
+        m.delete(key); // re-insert: most recently used last
+      } else {
+        s = create();
+        s.catch(() => m.delete(key));
+      }
+      m.set(key, s);
+      while (m.size > max) {
+        const [oldKey, old] = m.entries().next().value as [string, Promise<S>];
+        m.delete(oldKey);
+        void old.then((x) => x.release()).catch(() => undefined);
+      }
+      return s;
+    },
+    values: () => [...m.values()],
+    clear(): void {
+      for (const s of m.values()) void s.then((x) => x.release()).catch(() => undefined);
+      m.clear();
+    },
+  };
+}
+
+/** onnxruntime engine: a graph per image size (or per tile shape, for tiled runs), built and cached on first use. */
 export async function createOnnxRunner(values: StateValues, backend: ActiveBackend, o: OnnxRunnerOptions = {}): Promise<IsfuseRunner> {
   const ort = await loadOnnxRuntime();
   type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
-  const sessions = new Map<string, Promise<Session>>();
-  const session = (height: number, width: number): Promise<Session> => {
-    const key = `${height}x${width}`;
-    let s = sessions.get(key);
-    if (s) {
-      sessions.delete(key); // re-insert: most recently used last
-    } else {
-      s = ort.InferenceSession.create(buildIsfuseOnnx(values, height, width), {
-        intraOpNumThreads: o.threads ?? 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
-      });
-      s.catch(() => sessions.delete(key));
-    }
-    sessions.set(key, s);
-    while (sessions.size > MAX_SESSIONS) {
-      const [oldKey, old] = sessions.entries().next().value as [string, Promise<Session>];
-      sessions.delete(oldKey);
-      void old.then((x) => x.release()).catch(() => undefined);
-    }
-    return s;
+  // onnxruntime's CPU arena off: it grows in powers of two and keeps its peak after a run, once per session
+  // (measured at 1024 x 1024: 17 U with it, 8 U without, U = one 32-channel map; same speed), and a tiled
+  // image runs up to 18 tile sessions; without it, each run's buffers go back when the run ends.
+  const base = {
+    intraOpNumThreads: o.threads ?? 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: false,
+    ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
+  } as const;
+  const sessions = sessionCache<Session>(MAX_SESSIONS);
+  const tileSessions = sessionCache<Session>(MAX_TILE_SESSIONS);
+  const tileSession = (kind: 'encoder' | 'network', t: TileShape): Promise<Session> =>
+    tileSessions.get(`${kind}:${t.key}`, () =>
+      ort.InferenceSession.create(
+        kind === 'encoder' ? buildIsfuseEncoderOnnx(values, t.height, t.width, t.core) : buildIsfuseOnnx(values, t.height, t.width, { tileCore: t.core }),
+        base,
+      ),
+    );
+  const runTile = async (kind: 'encoder' | 'network', t: TileShape, feeds: Feeds): Promise<Record<string, Float32Array>> => {
+    const s = await tileSession(kind, t);
+    const inputs: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const [k, f] of Object.entries(feeds)) inputs[k] = new ort.Tensor(f.data instanceof Float32Array ? 'float32' : 'int64', f.data, f.dims);
+    const r = await s.run(inputs);
+    return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.data as Float32Array]));
   };
+  const exec: TileExecutor = { encoder: (t, f) => runTile('encoder', t, f), network: (t, f) => runTile('network', t, f) };
   return {
     backend,
     async run(pair, opts = {}) {
       checkPair(pair);
       const { vi, ir, height, width } = pair;
-      checkInferenceMemory(height, width, backend, opts.maxMemoryBytes);
-      const s = await session(height, width);
+      const plan = planOnnxInference(height, width, {
+        tiles: opts.tiles ?? o.tiling?.tiles ?? defaultTiling.tiles,
+        tileSize: opts.tileSize ?? o.tiling?.tileSize ?? defaultTiling.tileSize,
+        gates: opts.gates,
+        limitBytes: opts.maxMemoryBytes,
+      });
+      if (plan.tiled) {
+        const r = await runTiled(pair, exec, { tileSize: plan.tileSize, gates: opts.gates });
+        return { fused: r.fused, gates: r.gates ? gateMaps(height, width, ...r.gates) : undefined };
+      }
+      const s = await sessions.get(`${height}x${width}`, () => ort.InferenceSession.create(buildIsfuseOnnx(values, height, width), base));
       const r = await s.run({
         vi: new ort.Tensor('float32', vi, [1, 1, height, width]),
         ir: new ort.Tensor('float32', ir, [1, 1, height, width]),
@@ -146,11 +207,11 @@ export async function createOnnxRunner(values: StateValues, backend: ActiveBacke
       return { fused: f('fused'), gates: opts.gates ? gateMaps(height, width, f('g3'), f('g4'), f('g5')) : undefined };
     },
     async endProfiling() {
-      for (const s of sessions.values()) (await s).endProfiling();
+      for (const s of [...sessions.values(), ...tileSessions.values()]) (await s).endProfiling();
     },
     dispose() {
-      for (const s of sessions.values()) void s.then((x) => x.release()).catch(() => undefined);
       sessions.clear();
+      tileSessions.clear();
     },
   };
 }
