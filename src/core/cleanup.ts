@@ -2,15 +2,18 @@
  * What an interrupted process must undo: the one registry of temporary files in flight and of cleanup callbacks,
  * and the SIGINT/SIGTERM/SIGHUP handlers that run them.
  *
- * Every atomic write (temporary file + rename: `io/encode.ts` writeFileAtomic; the training checkpoints may use
- * it too) runs its temporary file through {@link withTemporaryFile}. When the CLI has called
+ * Every atomic write (temporary file + rename: `io/encode.ts` writeFileAtomic, `train/checkpoint.ts` writeAtomic)
+ * runs its temporary file through {@link withTemporaryFile}. When the CLI has called
  * {@link installInterruptCleanup} and the process receives SIGINT (Ctrl-C), SIGTERM or SIGHUP:
  *
- * 1. the {@link onInterrupt} callbacks run (synchronously: stop a progress bar, restore the cursor);
+ * 1. the {@link onInterrupt} callbacks run (synchronously: stop a progress bar, restore the cursor), but those
+ *    registered `'last'`;
  * 2. every temporary file in flight is removed, no new one may start (a later withTemporaryFile throws);
  * 3. the writes in flight are given up to {@link SETTLE_MS} to settle (a file being created on a thread-pool
  *    thread could appear after step 2), and their temporary files are removed again;
- * 4. one line goes to stderr and the process exits 128 + the signal number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
+ * 4. the {@link onInterrupt} callbacks registered `'last'` run (release a lock: only once no write of this process
+ *    is in flight any more);
+ * 5. one line goes to stderr and the process exits 128 + the signal number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
  *
  * A second signal while step 3 waits exits at once (after removing the temporary files). A library user's
  * process gets no handlers unless it calls installInterruptCleanup itself: a library does not take over signals.
@@ -27,6 +30,7 @@ export const SETTLE_MS = 2000;
 
 const temporaries = new Map<string, Promise<unknown>>();
 const callbacks = new Set<() => void>();
+const lastCallbacks = new Set<() => void>();
 let interruptedBy: InterruptSignal | undefined;
 let installed = false;
 
@@ -51,10 +55,26 @@ export function temporaryFiles(): string[] {
   return [...temporaries.keys()];
 }
 
-/** Registers a synchronous callback run first on interrupt (e.g. stop a progress bar); returns its remover. */
-export function onInterrupt(fn: () => void): () => void {
-  callbacks.add(fn);
-  return () => void callbacks.delete(fn);
+/**
+ * Registers a synchronous callback run on interrupt; returns its remover. `'first'` (default): before the
+ * temporary files are removed (e.g. stop a progress bar); `'last'`: after they are removed and the writes in
+ * flight have settled, just before the exit (e.g. remove a lock file, so that no other process takes the lock
+ * while this one still writes).
+ */
+export function onInterrupt(fn: () => void, when: 'first' | 'last' = 'first'): () => void {
+  const set = when === 'last' ? lastCallbacks : callbacks;
+  set.add(fn);
+  return () => void set.delete(fn);
+}
+
+function runCallbacks(set: ReadonlySet<() => void>): void {
+  for (const fn of set) {
+    try {
+      fn();
+    } catch {
+      // a cleanup callback must not stop the others
+    }
+  }
 }
 
 /** Removes every registered temporary file that exists; returns how many were removed. */
@@ -71,6 +91,7 @@ function removeTemporaries(removed: Set<string>): void {
 
 function finish(signal: InterruptSignal, removed: Set<string>): never {
   removeTemporaries(removed);
+  runCallbacks(lastCallbacks);
   const what = removed.size === 0 ? 'no temporary file was left' : `removed ${removed.size} temporary file(s)`;
   process.stderr.write(`\nisfuse: interrupted by ${signal}; ${what}\n`);
   process.exit(INTERRUPT_EXIT_CODES[signal]);
@@ -80,13 +101,7 @@ function handle(signal: InterruptSignal): void {
   const removed = new Set<string>();
   if (interruptedBy !== undefined) finish(interruptedBy, removed);
   interruptedBy = signal;
-  for (const fn of callbacks) {
-    try {
-      fn();
-    } catch {
-      // a cleanup callback must not stop the others
-    }
-  }
+  runCallbacks(callbacks);
   removeTemporaries(removed);
   const pending = [...temporaries.values()];
   if (pending.length === 0) finish(signal, removed);

@@ -1,6 +1,8 @@
 /**
  * One error type for the whole toolkit. `kind` decides the CLI exit status:
- * `usage` and `input` exit 2 (the user can fix them), `internal` exits 1.
+ * `usage` and `input` exit 2 (the user can fix them), `internal` exits 1: anything else, a bug or a run that
+ * failed although its options and data were acceptable (e.g. training that diverged, train/diverged.ts). The CLI
+ * prints an IsfuseError of any kind as one line, without a stack trace.
  */
 export type ErrorKind = 'usage' | 'input' | 'internal';
 

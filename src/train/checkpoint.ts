@@ -1,16 +1,21 @@
 /**
  * The training checkpoint (checkpoint.safetensors, see ./loop.ts): the model under weights.safetensors' names,
  * the Adam moments (`optimizer.m.<name>`, `optimizer.v.<name>`) and, in the metadata (`isfuse.train`, JSON),
- * the rest of the state ({@link SavedState}). Files are written atomically (temporary file + rename).
+ * the rest of the state ({@link SavedState}). Files are written atomically (temporary file + rename; the
+ * temporary file is registered with core/cleanup.ts, so an interrupted CLI removes it), and never with a
+ * non-finite value (./diverged.ts).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { inputError } from '../core/errors.js';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { withTemporaryFile } from '../core/cleanup.js';
+import { inputError, IsfuseError } from '../core/errors.js';
 import type { CropAlignment, SamplerState, SmallImagePolicy } from '../data/crops.js';
 import type { RngState } from '../core/random.js';
 import { paramsFromValues, paramsToValues, type IsfuseParams } from '../model/isfuse.js';
 import { isfuseStateTensors, parseSafetensors, serializeIsfuseWeights, serializeSafetensors, stateValuesFromSafetensors, toFloat32, type RawTensor } from '../model/weights.js';
 import type { TrainConfig } from './interventions.js';
-import { cacheOnHost, type Adam } from './step.js';
+import { countNonFinite } from './diverged.js';
+import { temporaryPath } from './run-folder.js';
+import { cacheOnHost, type Adam, type AdamState } from './step.js';
 
 /** Metadata key of the training state in checkpoint.safetensors. */
 export const CHECKPOINT_META_KEY = 'isfuse.train';
@@ -39,20 +44,40 @@ export interface SavedState {
   wallS: number;
 }
 
+/**
+ * Writes `path` (a run file) atomically through `<path>.tmp-<pid>` (./run-folder.ts temporaryPath: the pattern a
+ * later run removes when a killed run left it), registered with core/cleanup.ts and removed on failure.
+ */
 export async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  const tmp = temporaryPath(path);
+  try {
+    await withTemporaryFile(tmp, async () => {
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    });
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    if (e instanceof IsfuseError) throw e;
+    throw inputError(`${path}: cannot write: ${(e as Error).message}`, e);
+  }
+}
+
+/** Refuses to write a tensor with a NaN or infinite value (the step check of ./loop.ts should have stopped first). */
+function assertFinite(file: string, tensors: Iterable<[string, Float32Array | number]>): void {
+  for (const [name, t] of tensors) {
+    if (typeof t === 'number' ? !Number.isFinite(t) : countNonFinite(t) > 0) {
+      throw new IsfuseError(`not writing ${file}: '${name}' holds non-finite values`, 'internal');
+    }
+  }
 }
 
 /**
- * Serialises the checkpoint (weights + Adam moments + state JSON). Takes the parameter values already read
- * from the backend (paramsToValues) so that a save reads them once for both files it writes.
+ * Serialises the checkpoint (weights + Adam moments + state JSON). Takes the parameter values and the Adam state
+ * already read from the backend (paramsToValues, Adam.state) so that a save reads them once for both files.
  */
-export function serializeCheckpoint(values: ReadonlyMap<string, Float32Array | number>, opt: Adam, state: SavedState): Uint8Array {
+export function serializeCheckpoint(values: ReadonlyMap<string, Float32Array | number>, s: AdamState, state: SavedState): Uint8Array {
   // The same named tensors as weights.safetensors, so that both files have exactly the same names and dtypes.
   const all = isfuseStateTensors(values);
-  const s = opt.state();
   for (const [name, m] of s.m) {
     all.set(`optimizer.m.${name}`, { shape: [m.length], data: m });
     all.set(`optimizer.v.${name}`, { shape: [m.length], data: s.v.get(name)! });
@@ -86,6 +111,8 @@ export async function readCheckpoint(path: string): Promise<{ params: IsfusePara
 export async function saveCheckpoint(paths: { checkpoint: string; weights: string }, params: IsfuseParams, opt: Adam, state: SavedState): Promise<void> {
   await cacheOnHost([...params.variables.values(), ...opt.tensors()]);
   const values = paramsToValues(params);
-  await writeAtomic(paths.checkpoint, serializeCheckpoint(values, opt, state));
+  const moments = opt.state();
+  assertFinite(paths.checkpoint, [...values, ...moments.m, ...moments.v]);
+  await writeAtomic(paths.checkpoint, serializeCheckpoint(values, moments, state));
   await writeAtomic(paths.weights, serializeIsfuseWeights(values, { 'isfuse.step': String(state.step), 'isfuse.seed': String(state.run.seed) }));
 }

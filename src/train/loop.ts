@@ -15,12 +15,15 @@
  *   the objective's recorded values by key (./objective.ts: e.g. "f.ir", "f.grad", "comp.entropy", "novi";
  *   the "f.*" keys follow the fidelity loss). Validation lines: `{"type":"val","step",...metrics}`.
  * - `curve.svg`: the loss curves (written at the end).
+ * An earlier run there is continued only with `resume` and replaced only with `overwrite`, and the folder is locked
+ * while a run lasts (./run-folder.ts); a loss, gradient or parameter that becomes non-finite stops the run before
+ * anything of that step is written (./diverged.ts).
  *
  * The TensorFlow.js backend must be chosen before (model/backend.ts); the Conv2D gradient of
  * model/conv-gradient.ts is installed here, since wasm has no stock filter gradient. The step itself runs on a
  * ./engine.ts StepEngine (tfjs or onnx); checkpoints are ./checkpoint.ts.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { invalidParameter, inputError, usageError } from '../core/errors.js';
@@ -30,12 +33,14 @@ import { Rng } from '../core/random.js';
 import { disposeParams, initParams, type IsfuseParams } from '../model/isfuse.js';
 import { CHECKPOINT_FORMAT, readCheckpoint, saveCheckpoint, writeAtomic, type RunSettings, type SavedState } from './checkpoint.js';
 import { installConvGradient } from '../model/conv-gradient.js';
-import { createStepEngine, type EngineName, type HostStepBatch, type MemoryPlan } from './engine.js';
+import { createStepEngine, type EngineName, type HostStepBatch, type MemoryPlan, type StepEngine } from './engine.js';
+import { divergence, TrainingDiverged } from './diverged.js';
 import { FIDELITY_LOSS_NAMES, isFidelityLossName } from './fidelity.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './interventions.js';
 import { drawInterventionMasks, MIN_MASK_SIZE } from './masks.js';
 import type { LossTerms } from './objective.js';
 import { trainingCurveSvg } from './plot.js';
+import { checkRunFolder, openRunFolder } from './run-folder.js';
 import { Adam, namedTrainables } from './step.js';
 
 export interface TrainProgress {
@@ -55,7 +60,7 @@ export type Validator = (params: IsfuseParams) => Promise<Record<string, number>
 export interface TrainOptions {
   /** dataset folder (ir/ + vi/, or MRI/ + CT|PET|SPECT/) or images already loaded */
   readonly data: string | readonly PairImages[];
-  /** output folder (created) */
+  /** output folder (created; one run at a time: it is locked while the run lasts, ./run-folder.ts) */
   readonly out: string;
   /** number of steps (default: `epochs` x steps per epoch; with neither: 1 epoch) */
   readonly steps?: number;
@@ -68,8 +73,13 @@ export interface TrainOptions {
   readonly lr?: number;
   /** seeds the initial weights and the one PRNG of the run; default 0 */
   readonly seed?: number;
-  /** continue from out/checkpoint.safetensors when it exists */
+  /**
+   * continue the earlier run in `out` from its checkpoint.safetensors (a folder without any run file starts from
+   * scratch); without `resume` or `overwrite`, a folder holding an earlier run is refused (./run-folder.ts)
+   */
   readonly resume?: boolean;
+  /** start over in an `out` that holds an earlier run: its checkpoint, weights, log and curve are removed first */
+  readonly overwrite?: boolean;
   /** checkpoint every N steps (and at the end); default 50 */
   readonly checkpointEvery?: number;
   /** ablation switches, signs and the fidelity loss (`loss`, default 'paper'); default DEFAULT_TRAIN_CONFIG */
@@ -222,15 +232,19 @@ function stepLine(step: number, epoch: number, t: LossTerms, ms: number): object
 
 /**
  * Trains ISFuse (docs/TRAINING.md) and writes the output folder described above. Errors: usage errors for bad
- * options (or options that differ from the checkpoint being resumed), input errors for data problems, and an
- * error naming the step when a loss becomes non-finite.
+ * options (or options that differ from the checkpoint being resumed) and for an output folder that holds an
+ * earlier run without `resume`/`overwrite` or is in use by another run (./run-folder.ts), input errors for data
+ * problems, and {@link TrainingDiverged} (./diverged.ts) when a loss, gradient or parameter becomes non-finite.
  *
  * Example: `await train({ data: 'RoadScene/train', out: 'runs/a', steps: 500, batch: 8, crop: 128, seed: 1 })`.
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = Date.now();
-  const { run, lr, every } = runSettings(opts);
+  const settings = runSettings(opts);
+  const { run } = settings;
   const note = opts.onNote ?? (() => {});
+  const folderOptions = { resume: opts.resume === true, overwrite: opts.overwrite === true };
+  await checkRunFolder(opts.out, folderOptions); // before loading data; writes nothing
 
   installConvGradient();
   const images = typeof opts.data === 'string' ? (await loadDataset(opts.data)).images : opts.data;
@@ -240,33 +254,55 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const sampler = new EpochSampler(usable, run.batch);
   const totalSteps = opts.steps ?? (opts.epochs ?? 1) * sampler.stepsPerEpoch;
 
-  await mkdir(opts.out, { recursive: true });
+  const folder = await openRunFolder(opts.out, folderOptions, note);
+  try {
+    return await trainInFolder(opts, settings, { images, sampler, totalSteps, note, t0 });
+  } finally {
+    folder.release();
+  }
+}
+
+/** The run itself, in an output folder this run holds (./run-folder.ts openRunFolder). */
+async function trainInFolder(
+  opts: TrainOptions, { run, lr, every }: ReturnType<typeof runSettings>,
+  { images, sampler, totalSteps, note, t0 }: { images: readonly PairImages[]; sampler: EpochSampler; totalSteps: number; note: (m: string) => void; t0: number },
+): Promise<TrainResult> {
   const paths = { checkpoint: join(opts.out, 'checkpoint.safetensors'), weights: join(opts.out, 'weights.safetensors') };
   const opt = new Adam(lr);
-  const s = await startState(opts, run, paths.checkpoint, sampler, opt, note);
-  const log = await TrainLog.open(join(opts.out, 'train.jsonl'), s.resumed ? s.step : undefined);
-  const save = (): Promise<void> =>
-    saveCheckpoint(paths, s.params, opt, {
+  const s = await startState(opts, run, paths.checkpoint, sampler, opt, note).catch((e: unknown) => {
+    opt.dispose();
+    throw e;
+  });
+  /** the step of the checkpoint in the folder (what a divergence leaves in place) */
+  let saved = s.resumed ? s.step : undefined;
+  const save = async (): Promise<void> => {
+    await saveCheckpoint(paths, s.params, opt, {
       format: CHECKPOINT_FORMAT, step: s.step, totalSteps, rng: s.rng.state, sampler: sampler.state,
       adam: { t: opt.t, lr: opt.lr, beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps },
       run, wallS: s.priorWallS + (Date.now() - t0) / 1000,
     } satisfies SavedState);
+    saved = s.step;
+  };
 
-  const engine = createStepEngine(opts.engine ?? 'tfjs', run.config, {
-    memory: opts.memory ?? opts.gradientMode, batch: run.batch, crop: run.crop, threads: opts.threads ?? availableParallelism(),
-  });
+  let engine: StepEngine | undefined;
   let last: LossTerms | undefined;
   let val: Record<string, number> | undefined;
   const startStep = s.step;
   const tLoop = Date.now();
   const stopAt = opts.stopAfter !== undefined ? Math.min(totalSteps, s.step + opts.stopAfter) : totalSteps;
   try {
+    const log = await TrainLog.open(join(opts.out, 'train.jsonl'), s.resumed ? s.step : undefined);
+    engine = createStepEngine(opts.engine ?? 'tfjs', run.config, {
+      memory: opts.memory ?? opts.gradientMode, batch: run.batch, crop: run.crop, threads: opts.threads ?? availableParallelism(),
+    });
     while (s.step < stopAt) {
       const ts = Date.now();
       const { epoch, indices } = sampler.next(s.rng);
       last = await engine.step(s.params, opt, nextBatch(images, indices, s.rng, run));
       s.step += 1;
-      if (!Number.isFinite(last.total)) throw new Error(`training diverged at step ${s.step}: loss ${last.total} (${JSON.stringify(last)})`);
+      // Before anything of this step is logged or saved: a non-finite value stops the run (./diverged.ts).
+      const bad = await divergence(last, s.params, opt);
+      if (bad !== undefined) throw new TrainingDiverged(s.step, bad, saved, opts.out);
       const ms = Date.now() - ts;
       await log.append(stepLine(s.step, epoch, last, ms));
       opts.onProgress?.({ step: s.step, totalSteps, epoch, terms: last, ms, etaS: (((Date.now() - tLoop) / (s.step - startStep)) * (totalSteps - s.step)) / 1000 });
@@ -276,9 +312,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await log.append({ type: 'val', step: s.step, ...val });
       }
     }
-    if (s.step === totalSteps) await writeFile(join(opts.out, 'curve.svg'), curveFromLog(log.lines));
+    if (s.step === totalSteps) await writeAtomic(join(opts.out, 'curve.svg'), curveFromLog(log.lines));
   } finally {
-    await engine.dispose();
+    await engine?.dispose();
     opt.dispose();
     disposeParams(s.params);
   }

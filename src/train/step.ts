@@ -204,6 +204,11 @@ export class Adam {
     }
   }
 
+  /** The moments by state-dict name (m: running mean of the gradient, v: of its square). */
+  moments(): { m: ReadonlyMap<string, tf.Variable>; v: ReadonlyMap<string, tf.Variable> } {
+    return { m: this.m, v: this.v };
+  }
+
   /** The moment tensors (for {@link cacheOnHost} before {@link state}). */
   tensors(): tf.Variable[] {
     return [...this.m.values(), ...this.v.values()];

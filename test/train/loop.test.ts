@@ -2,7 +2,7 @@
 // single-threaded and deterministic), the log and the curve are written, and the weights file loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../src/model/backend.js';
@@ -11,6 +11,8 @@ import { lumaPlane, type PairImages } from '../../src/data/pairs.js';
 import { train } from '../../src/train/loop.js';
 import { parseSafetensors } from '../../src/model/weights.js';
 import { assertSameWeights } from './same-weights.js';
+import { IsfuseError } from '../../src/core/errors.js';
+import { TrainingDiverged } from '../../src/train/diverged.js';
 
 const data: PairImages[] = [1, 2, 3].map((seed) => {
   const p = syntheticPair({ width: 30, height: 26, seed });
@@ -109,6 +111,46 @@ test('a checkpoint saved before the fidelity-loss option resumes as the paper lo
     assert.deepEqual(Object.keys(line).filter((k) => k.startsWith('f.')), ['f.ir', 'f.vi', 'f.grad']);
     assert.ok(Math.abs(line['f.ir']! + line['f.vi']! + line['f.grad']! - line.f!) < 1e-9);
     await assert.rejects(train({ ...common, out, steps: 3, config: { loss: 'nope' as never } }), /Expected one of paper.* for loss but received 'nope'/);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+/** The files of a folder with their contents. */
+async function contents(dir: string): Promise<Map<string, string>> {
+  const names = (await readdir(dir)).sort();
+  return new Map(await Promise.all(names.map(async (n) => [n, (await readFile(join(dir, n))).toString('base64')] as [string, string])));
+}
+
+test('library: an earlier run is refused (before the data is read) unless resume or overwrite; overwrite starts over', async () => {
+  await useBackend('wasm');
+  const out = await mkdtemp(join(tmpdir(), 'isfuse-train-folder-'));
+  try {
+    await train({ ...common, out, steps: 1 });
+    const before = await contents(out);
+    const isUsage = (re: RegExp) => (e: unknown) => e instanceof IsfuseError && e.kind === 'usage' && re.test(e.message);
+    await assert.rejects(train({ ...common, out, steps: 2 }), isUsage(/holds an earlier training run \(checkpoint\.safetensors, weights\.safetensors, train\.jsonl, curve\.svg\); pass --resume to continue it or --overwrite/));
+    await assert.rejects(train({ ...common, data: join(out, 'no-such-dataset'), out, steps: 2 }), isUsage(/holds an earlier training run/));
+    await assert.rejects(train({ ...common, out, steps: 2, resume: true, overwrite: true }), isUsage(/not both/));
+    assert.deepEqual(await contents(out), before);
+    const notes: string[] = [];
+    const res = await train({ ...common, out, steps: 2, overwrite: true, onNote: (m) => notes.push(m) });
+    assert.equal(res.step, 2);
+    assert.match(notes.join('\n'), /--overwrite: removed the earlier run/);
+    assert.deepEqual((await readdir(out)).sort(), ['checkpoint.safetensors', 'curve.svg', 'train.jsonl', 'weights.safetensors']);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('library: a learning rate that makes training diverge throws TrainingDiverged naming the step; the last checkpoint stays', async () => {
+  await useBackend('wasm');
+  const out = await mkdtemp(join(tmpdir(), 'isfuse-train-diverge-'));
+  try {
+    await assert.rejects(train({ ...common, out, steps: 4, lr: 1e9, checkpointEvery: 1 }), (e: unknown) => e instanceof TrainingDiverged && e.kind === 'internal' && e.step === 2 && e.keptStep === 1);
+    const ck = parseSafetensors(await readFile(join(out, 'weights.safetensors')));
+    assert.equal(ck.metadata['isfuse.step'], '1');
+    assert.deepEqual((await readdir(out)).sort(), ['checkpoint.safetensors', 'train.jsonl', 'weights.safetensors'], 'no lock, no temporary file left');
   } finally {
     await rm(out, { recursive: true, force: true });
   }
