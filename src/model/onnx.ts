@@ -27,7 +27,7 @@ import { adaptivePoolMatrix, transpose2d } from './matrices.js';
 import { foldedConvs, ISFUSE_DIM, type StateValues } from './isfuse.js';
 import { CFI_PREFIXES, isfuseEncoders, isfuseNetwork, MIN_NETWORK_SIDE, type NetworkOps } from './network.js';
 import { Graph, valueInfo } from './onnx-proto.js';
-import { coreAtLevel, poolInputNames, tapInputNames, tokenInputName, type TileCore } from './tiles.js';
+import { coreAtLevel, poolInputNames, tapInputNames, tokenInputName, type TapAxes, type TileCore } from './tiles.js';
 
 /**
  * Query positions per attention block in the graph: the [n, 64] logits block and its softmax stay at
@@ -55,10 +55,17 @@ export interface OnnxGraphOptions {
    * Build the graph of one tile of a larger image (model/tiles.ts): height x width is the tile, `tileCore`
    * the part of it whose outputs are kept. The CFIs' pooled tokens are inputs (`cfi3.pooled_v`, ...: [C, 64],
    * the 8x8 pooling of the whole image's features, from {@link buildIsfuseEncoderOnnx}'s partial sums), and
-   * so are the bilinear resize taps of the decoder (`up2.rows0`, ...: the whole image's interpolation in tile
-   * coordinates, from tiles.ts's resizeTaps); fused and gates come out cut to the core at their level.
+   * so are the bilinear resize taps of the decoder on the axes `tileTaps` names (`up2.rows0`, ...: the whole
+   * image's interpolation in tile coordinates, from tiles.ts's resizeTaps); fused and gates come out cut to
+   * the core at their level.
    */
   readonly tileCore?: TileCore;
+  /**
+   * Tile graphs: which axes of the decoder's resizes to level 1 and to level 2 take the image's taps
+   * (tiles.ts tapAxes: those where the image's ratio is not 1/2); the others are onnxruntime's Resize, which
+   * is exact in the core there. Default: taps on every axis.
+   */
+  readonly tileTaps?: readonly [TapAxes, TapAxes];
 }
 
 function checkSize(height: number, width: number): void {
@@ -146,21 +153,33 @@ function graphOps(g: Graph, values: StateValues, opts: OnnxGraphOptions) {
     return g.op('Concat', parts, { axis: 1 });
   };
 
+  /** onnxruntime's bilinear Resize (half-pixel centres) of x to h x w: the untiled graph's resize. */
+  const resize = (x: string, c: number, h: number, w: number): string =>
+    g.op('Resize', [x, '', '', g.ints('sizes', [1, c, h, w])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+
   /**
-   * Tile graphs: the bilinear resize of x to the size of `to` with the taps of the WHOLE image's resize
-   * (two taps and weights per output row and column, graph inputs `up<level>.*` from tiles.ts), one axis
-   * after the other: y = x[i0] w0 + x[i1] w1. The tile's own Resize would place the samples of an odd-sized
-   * level differently (its size ratio is not the image's) and clamp at the tile's edges.
+   * Tile graphs: the bilinear resize of x to the size of `to`, one axis after the other (columns first, on
+   * the coarse rows). On an axis where the image's resize ratio is 1/2 (`tileTaps` false), the tile's own
+   * Resize places the samples as the image's does and clamps only inside the halo. On the others (an odd
+   * finer size: the image's ratio floor(m/2)/m is not 1/2 and its sample positions drift by up to half a pixel
+   * across the image), the image's taps (two indices and weights per output row or column, graph inputs
+   * `up<level>.*` from tiles.ts) give y = x[i0] w0 + x[i1] w1. A Resize along one axis keeps the other
+   * exactly (scale 1: weights 1 and 0).
    */
   const tapResize = (x: Value, to: Value): Value => {
-    const n = tapInputNames(Math.log2(to.scale) + 1);
-    const axis = (v: string, i0: string, i1: string, w0: string, w1: string, ax: number): string =>
+    const level = Math.log2(to.scale) + 1;
+    const taps = opts.tileTaps?.[level - 1] ?? { rows: true, cols: true };
+    if (!taps.rows && !taps.cols) return { name: resize(x.name, x.c, to.h, to.w), c: x.c, h: to.h, w: to.w, scale: to.scale };
+    const n = tapInputNames(level);
+    const gather = (v: string, i0: string, i1: string, w0: string, w1: string, ax: number): string =>
       g.op('Add', [g.op('Mul', [g.op('Gather', [v, i0], { axis: ax }), w0]), g.op('Mul', [g.op('Gather', [v, i1], { axis: ax }), w1])]);
-    const rows = axis(
-      x.name, input(n.rows0, [to.h], 'int64'), input(n.rows1, [to.h], 'int64'), input(n.rowsW0, [to.h, 1]), input(n.rowsW1, [to.h, 1]), 2,
-    ); // [1,C,to.h,x.w]
-    const cols = axis(rows, input(n.cols0, [to.w], 'int64'), input(n.cols1, [to.w], 'int64'), input(n.colsW0, [to.w]), input(n.colsW1, [to.w]), 3);
-    return { name: cols, c: x.c, h: to.h, w: to.w, scale: to.scale };
+    const cols = taps.cols
+      ? gather(x.name, input(n.cols0, [to.w], 'int64'), input(n.cols1, [to.w], 'int64'), input(n.colsW0, [to.w]), input(n.colsW1, [to.w]), 3)
+      : resize(x.name, x.c, x.h, to.w); // [1,C,x.h,to.w]
+    const rows = taps.rows
+      ? gather(cols, input(n.rows0, [to.h], 'int64'), input(n.rows1, [to.h], 'int64'), input(n.rowsW0, [to.h, 1]), input(n.rowsW1, [to.h, 1]), 2)
+      : resize(cols, x.c, to.h, to.w);
+    return { name: rows, c: x.c, h: to.h, w: to.w, scale: to.scale };
   };
 
   const ops: NetworkOps<Value> = {
@@ -174,13 +193,7 @@ function graphOps(g: Graph, values: StateValues, opts: OnnxGraphOptions) {
     }),
     add: (a, b) => like(a, g.op('Add', [a.name, b.name])),
     sigmoid: (x) => like(x, g.op('Sigmoid', [x.name])),
-    resizeLike: (x, to) =>
-      tiled
-        ? tapResize(x, to)
-        : {
-            name: g.op('Resize', [x.name, '', '', g.ints('sizes', [1, x.c, to.h, to.w])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }),
-            c: x.c, h: to.h, w: to.w, scale: to.scale,
-          },
+    resizeLike: (x, to) => (tiled ? tapResize(x, to) : { name: resize(x.name, x.c, to.h, to.w), c: x.c, h: to.h, w: to.w, scale: to.scale }),
     crossAttention: (prefix, fv, fi) => {
       const hw = fv.h * fv.w;
       const a = attend(reshape(fv.name, [C, hw]), hw, prefix, 'q_v', 'k_i', 'v_i', pooled(prefix, 'i', fi));

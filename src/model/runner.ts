@@ -171,7 +171,7 @@ export async function createOnnxRunner(values: StateValues, backend: ActiveBacke
   const tileSession = (kind: 'encoder' | 'network', t: TileShape): Promise<Session> =>
     tileSessions.get(`${kind}:${t.key}`, () =>
       ort.InferenceSession.create(
-        kind === 'encoder' ? buildIsfuseEncoderOnnx(values, t.height, t.width, t.core) : buildIsfuseOnnx(values, t.height, t.width, { tileCore: t.core }),
+        kind === 'encoder' ? buildIsfuseEncoderOnnx(values, t.height, t.width, t.core) : buildIsfuseOnnx(values, t.height, t.width, { tileCore: t.core, tileTaps: t.taps }),
         base,
       ),
     );

@@ -9,7 +9,7 @@
  *   (Ph, Pw: the whole image's pooling matrices, model/matrices.ts adaptivePoolMatrix; bins may overlap);
  *   the sums (float64 here) are the untiled network's pooled tokens;
  * - phase 2: the whole network runs tile by tile (halo {@link NETWORK_HALO}) with those tokens as graph
- *   inputs and the image's bilinear resize taps (see {@link resizeTaps}); the core of the fused image and of
+ *   inputs (and, on odd-sized axes, the image's bilinear resize taps); the core of the fused image and of
  *   the three gates is kept.
  * Both graphs come from the one layout (model/network.ts) through model/onnx.ts.
  *
@@ -22,11 +22,13 @@
  * - At the image border, the tile's border is the image's: zero padding of the convolutions and clamping of
  *   the bilinear taps are the image's own. At a cut edge inside the image the tile's values are wrong in a
  *   band whose width the halo covers (derivation at NETWORK_HALO), and only the core is kept.
- * - The decoder's resize uses the image's taps, not the tile's: for an odd level size the image's resize
- *   ratio (floor(m/2)/m) is not 1/2 and its sample positions drift by up to half a pixel across the image.
+ * - The decoder's resize: where a finer level's size is odd, the image's resize ratio (floor(m/2)/m) is not
+ *   1/2 and its sample positions drift by up to half a pixel across the image; on such an axis the tile
+ *   takes the image's taps ({@link resizeTaps}, {@link tapAxes}). Elsewhere the tile's own 2x Resize is the
+ *   image's, shifted.
  *
  * Only float32 rounding differs from the untiled graph: the token sums are taken in another order (float64
- * here), the resize is two Gather-weighted sums instead of onnxruntime's Resize.
+ * here), and on odd axes the resize is two Gather-weighted sums instead of onnxruntime's Resize.
  */
 import { adaptivePoolMatrix } from './matrices.js';
 import { levelSizes } from './network.js';
@@ -139,19 +141,41 @@ export function planTiles(height: number, width: number, tileSize: number, halo:
   return tileSpans(height, tileSize, halo).flatMap((rows) => cols.map((c) => ({ rows, cols: c })));
 }
 
-/** What a tile's graph depends on: its size and its core in tile pixels (tiles with equal keys share a graph). */
+/** Which axes of one of the decoder's resizes take the image's taps (graph inputs) instead of a plain Resize. */
+export interface TapAxes {
+  readonly rows: boolean;
+  readonly cols: boolean;
+}
+
+/**
+ * For an H x W image, the axes of the resizes to level 1 and to level 2 that need the image's taps: those
+ * whose finer size m is odd (the image's ratio floor(m/2)/m is not 1/2). Where m is even, every tile's own 2x
+ * Resize samples as the image's does (tile edges are even at the coarser level) and is used instead: it is
+ * the untiled graph's op and much faster than Gather along the last axis.
+ */
+export function tapAxes(height: number, width: number): [TapAxes, TapAxes] {
+  const [[h1, w1], [h2, w2]] = levelSizes(height, width);
+  return [{ rows: h1 % 2 === 1, cols: w1 % 2 === 1 }, { rows: h2 % 2 === 1, cols: w2 % 2 === 1 }];
+}
+
+/**
+ * What a tile's graph depends on: its size, its core in tile pixels and the image's tap axes (tiles with
+ * equal keys share a graph).
+ */
 export interface TileShape {
   readonly height: number;
   readonly width: number;
   readonly core: TileCore;
+  readonly taps: readonly [TapAxes, TapAxes];
   readonly key: string;
 }
 
-export function tileShape(t: Tile): TileShape {
+export function tileShape(t: Tile, taps: readonly [TapAxes, TapAxes]): TileShape {
   const height = t.rows.end - t.rows.start;
   const width = t.cols.end - t.cols.start;
   const core = { top: t.rows.coreStart - t.rows.start, bottom: t.rows.coreEnd - t.rows.start, left: t.cols.coreStart - t.cols.start, right: t.cols.coreEnd - t.cols.start };
-  return { height, width, core, key: `${height}x${width}:${core.top},${core.bottom},${core.left},${core.right}` };
+  const bits = taps.map((a) => `${+a.rows}${+a.cols}`).join('');
+  return { height, width, core, taps, key: `${height}x${width}:${core.top},${core.bottom},${core.left},${core.right}:${bits}` };
 }
 
 /**
@@ -231,12 +255,13 @@ export async function runTiled(pair: TiledPair, exec: TileExecutor, opts: TiledO
   const { height: H, width: W } = pair;
   const size = opts.tileSize ?? DEFAULT_TILE_SIZE;
   const sizes = levelSizes(H, W); // [h, w] of levels 1, 2, 3
+  const taps = tapAxes(H, W);
   const poolMats = sizes.map(([h, w]) => ({ rows: adaptivePoolMatrix(h, 8), cols: adaptivePoolMatrix(w, 8), h, w }));
 
   // phase 1: the pooled tokens of every level and modality, summed over the tiles' cores
   const sums = new Map<string, Float64Array>();
   for (const t of planTiles(H, W, size, ENCODER_HALO)) {
-    const shape = tileShape(t);
+    const shape = tileShape(t, taps);
     const { start: r0, end: r1 } = t.rows;
     const { start: c0, end: c1 } = t.cols;
     const feeds: Feeds = { vi: window(pair.vi, W, r0, r1, c0, c1), ir: window(pair.ir, W, r0, r1, c0, c1) };
@@ -266,7 +291,7 @@ export async function runTiled(pair: TiledPair, exec: TileExecutor, opts: TiledO
   const fused = new Float32Array(H * W);
   const gates = opts.gates ? LEVELS.map((l) => new Float32Array(sizes[l - 1]![0] * sizes[l - 1]![1])) : undefined; // g5, g4, g3
   for (const t of planTiles(H, W, size, NETWORK_HALO)) {
-    const shape = tileShape(t);
+    const shape = tileShape(t, taps);
     const { start: r0, end: r1 } = t.rows;
     const { start: c0, end: c1 } = t.cols;
     const feeds: Feeds = { vi: window(pair.vi, W, r0, r1, c0, c1), ir: window(pair.ir, W, r0, r1, c0, c1), ...tokens };
@@ -278,12 +303,18 @@ export async function runTiled(pair: TiledPair, exec: TileExecutor, opts: TiledO
       const rows = resizeTaps(nh, mh, atLevel(r0, level), th, atLevel(r0, level + 1), tnh);
       const cols = resizeTaps(nw, mw, atLevel(c0, level), tw, atLevel(c0, level + 1), tnw);
       const n = tapInputNames(level);
-      Object.assign(feeds, {
-        [n.rows0]: { data: rows.i0, dims: [th] }, [n.rows1]: { data: rows.i1, dims: [th] },
-        [n.rowsW0]: { data: rows.w0, dims: [th, 1] }, [n.rowsW1]: { data: rows.w1, dims: [th, 1] },
-        [n.cols0]: { data: cols.i0, dims: [tw] }, [n.cols1]: { data: cols.i1, dims: [tw] },
-        [n.colsW0]: { data: cols.w0, dims: [tw] }, [n.colsW1]: { data: cols.w1, dims: [tw] },
-      });
+      if (taps[level - 1]!.rows) {
+        Object.assign(feeds, {
+          [n.rows0]: { data: rows.i0, dims: [th] }, [n.rows1]: { data: rows.i1, dims: [th] },
+          [n.rowsW0]: { data: rows.w0, dims: [th, 1] }, [n.rowsW1]: { data: rows.w1, dims: [th, 1] },
+        });
+      }
+      if (taps[level - 1]!.cols) {
+        Object.assign(feeds, {
+          [n.cols0]: { data: cols.i0, dims: [tw] }, [n.cols1]: { data: cols.i1, dims: [tw] },
+          [n.colsW0]: { data: cols.w0, dims: [tw] }, [n.colsW1]: { data: cols.w1, dims: [tw] },
+        });
+      }
     }
     const out = await exec.network(shape, feeds);
     const place = (dst: Float32Array, level: number, block: Float32Array | undefined): void => {

@@ -3,8 +3,8 @@
  *
  * Tolerance: max |diff| <= 2e-6 on the [0,1] outputs (fused and the three gates), about 17 float32 ulps at
  * 1.0 (2^-23 = 1.2e-7). The two computations are the same real arithmetic; only float32 rounding differs:
- * the pooled tokens are sums over tiles (in float64) instead of one MatMul per level, and the decoder's
- * resize is two Gather-weighted sums per axis instead of onnxruntime's Resize. Observed: <= 3.3e-7 on the
+ * the pooled tokens are sums over tiles (in float64) instead of one MatMul per level, and on an axis whose
+ * finer size is odd the decoder's resize is two Gather-weighted sums instead of onnxruntime's Resize. Observed: <= 3.3e-7 on the
  * cases below (reported per case), <= 7.5e-7 on uniform random inputs. Halos made too small by hand showed
  * as 6e-6 to 8e-4 on 150x202 and 130x131 (encoder halo 12; network halo 32 or 28), so the tolerance
  * separates rounding from a wrong tiling. (A network halo of 36, one pixel short of the worst-case band of
@@ -103,7 +103,9 @@ function pair(height: number, width: number, seed = 3) {
 
 // [H, W, tile size]: odd sizes (floor drops a row at both poolings), non-multiples of 4 and 8, multiples of 8,
 // images smaller than one tile and smaller than the halo, tiles smaller than the halo (many tiles; first,
-// inner and last tiles along both axes; odd-sized levels whose resize ratio is not 1/2)
+// inner and last tiles along both axes). Resizes with the image's taps (an odd finer size) on rows and/or
+// columns: 37x45 (to level 1: both axes), 75x93 (to level 1: both; to level 2: rows), 150x202 (to level 2:
+// both), 130x131 (to level 1: columns; to level 2: both); 96x128 none (Resize only).
 const CASES: readonly [number, number, number][] = [
   [37, 45, 16],
   [75, 93, 20],
