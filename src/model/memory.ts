@@ -88,10 +88,11 @@ export interface TilingOptions {
 }
 
 /**
- * Auto mode tiles images above this many pixels (1024 x 1024). Measured (docs/PERFORMANCE.md, "Memory-bounded
- * inference (tiles)"): tiles cost about 1.4x the untiled time (the encoders run twice, the halo) and bound
- * the peak to well under 1 GB plus the planes, where the untiled run takes ~1.1 GB per megapixel; below
- * 1 MP the untiled run stays near 1 GB and keeps its speed.
+ * Auto mode tiles images above this many pixels (1024 x 1024). Measured with `isfuse fuse`
+ * (docs/PERFORMANCE.md#tiles): tiles cost 1.3-1.4x the untiled time per pixel (the encoders run twice, the
+ * halo) and keep the process under 1 GiB up to 2048 x 1536 (2.1 GiB at 8192 x 8192, the planes), where the
+ * untiled run grows by ~0.9 GiB a megapixel (3.0 GiB at 2048 x 1536); up to 1 MP the untiled run stays near
+ * 1 GiB and keeps its speed.
  */
 export const TILE_ABOVE_PIXELS = 1024 * 1024;
 
