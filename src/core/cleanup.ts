@@ -19,7 +19,8 @@
  * process gets no handlers unless it calls installInterruptCleanup itself: a library does not take over signals.
  */
 import { unlinkSync } from 'node:fs';
-import { IsfuseError } from './errors.js';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { inputError, IsfuseError } from './errors.js';
 
 /** Exit statuses of an interrupted run: 128 + the signal number, as shells report them. */
 export const INTERRUPT_EXIT_CODES = Object.freeze({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const);
@@ -47,6 +48,24 @@ export async function withTemporaryFile<T>(tmp: string, work: () => Promise<T>):
     return await p;
   } finally {
     if (temporaries.get(tmp) === p) temporaries.delete(tmp);
+  }
+}
+
+/**
+ * Replaces `path` atomically: writes `tmp` (a name of the caller's scheme, in the same folder), renames it over
+ * `path`; the temporary is removed on failure and on SIGINT/SIGTERM. Errors other than IsfuseErrors become input
+ * errors naming `path`. The one atomic write of isfuse (images, reports, checkpoints).
+ */
+export async function replaceFileAtomically(path: string, tmp: string, data: Uint8Array | string): Promise<void> {
+  try {
+    await withTemporaryFile(tmp, async () => {
+      await writeFile(tmp, data);
+      await rename(tmp, path);
+    });
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    if (e instanceof IsfuseError) throw e;
+    throw inputError(`${path}: cannot write: ${(e as Error).message}`, e);
   }
 }
 

@@ -6,10 +6,10 @@
  * written as PNG.
  */
 import { constants } from 'node:fs';
-import { access, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { withTemporaryFile } from '../core/cleanup.js';
+import { replaceFileAtomically } from '../core/cleanup.js';
 import { inputError, invalidParameter, IsfuseError } from '../core/errors.js';
 import type { RasterImage } from '../core/image.js';
 import { outputFormatOf, type OutputFormat } from './paths.js';
@@ -87,16 +87,7 @@ let serial = 0;
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await checkWritable(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}-${serial++}.tmp`);
-  try {
-    await withTemporaryFile(tmp, async () => {
-      await writeFile(tmp, data);
-      await rename(tmp, path);
-    });
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    if (e instanceof IsfuseError) throw e;
-    throw inputError(`${path}: cannot write: ${(e as Error).message}`, e);
-  }
+  await replaceFileAtomically(path, tmp, data);
 }
 
 /**

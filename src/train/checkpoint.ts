@@ -5,8 +5,8 @@
  * temporary file is registered with core/cleanup.ts, so an interrupted CLI removes it), and never with a
  * non-finite value (./diverged.ts).
  */
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { withTemporaryFile } from '../core/cleanup.js';
+import { readFile } from 'node:fs/promises';
+import { replaceFileAtomically } from '../core/cleanup.js';
 import { inputError, IsfuseError } from '../core/errors.js';
 import type { CropAlignment, SamplerState, SmallImagePolicy } from '../data/crops.js';
 import type { RngState } from '../core/random.js';
@@ -50,16 +50,7 @@ export interface SavedState {
  */
 export async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const tmp = temporaryPath(path);
-  try {
-    await withTemporaryFile(tmp, async () => {
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
-    });
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    if (e instanceof IsfuseError) throw e;
-    throw inputError(`${path}: cannot write: ${(e as Error).message}`, e);
-  }
+  await replaceFileAtomically(path, tmp, bytes);
 }
 
 /** Refuses to write a tensor with a NaN or infinite value (the step check of ./loop.ts should have stopped first). */
