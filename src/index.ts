@@ -18,6 +18,7 @@ export { syntheticPair, type SyntheticPair, type SyntheticPairOptions } from './
 
 export { fuse, type FuseOptions, type FuseResult, type ColorFrom, type ResizeMode, type Range16 } from './fusion/fuse.js';
 export { listMethods, getMethod, registerMethod, defaultMethod, DEFAULT_MODEL_PATH, type MethodInfo } from './fusion/registry.js';
+export { shippedModels, shippedModelPath, DEFAULT_MODEL_NAME, type ShippedModel } from './model/shipped-models.js';
 export type { Fuser, FuserOptions } from './fusion/types.js';
 
 export { evaluate, evaluateDirs, type EvaluateOptions, type EvaluateDirsOptions, type DirEvaluation, type ImageValues } from './metrics/evaluate.js';

@@ -4,7 +4,7 @@
  *
  * Options (validated when given; unknown keys are a usage error):
  * - `weights`: path of a safetensors file with the reference state-dict names (docs/WEIGHTS.md).
- *   Default: models/isfuse-ivf.safetensors of the package, when it exists; otherwise an input error says
+ *   Default: the shipped model models/isfuse-paper.safetensors (`model`: another shipped model by name), when it exists; otherwise an input error says
  *   that weights are needed.
  * - `backend`: 'auto' (default), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node' (src/model/backend.ts).
  * - `gates`: when true, the returned plane also carries `gates` (g3, g4, g5 upsampled to the image size);
@@ -15,7 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
+import { DEFAULT_MODEL_PATH, shippedModelPath } from '../model/shipped-models.js';
 import { inputError, invalidParameter, usageError } from '../core/errors.js';
 import { plane, type Plane } from '../core/image.js';
 import { bilinearMatrix } from '../model/matrices.js';
@@ -23,18 +23,20 @@ import { createRunner, type GateMap, type IsfuseRunner } from '../model/runner.j
 import { readIsfuseWeights } from '../model/weights.js';
 import type { Fuser, FuserOptions } from './types.js';
 
-/** The shipped default model (from the training work); may be absent. */
-/** The shipped default model (see model/default-model.ts). */
+/** The default shipped model (model/shipped-models.ts); may be absent. */
 export const DEFAULT_WEIGHTS_PATH = DEFAULT_MODEL_PATH;
 
 export interface IsfuseOptions {
+  /** A weights file (safetensors, reference state-dict names). */
   readonly weights?: string;
+  /** A shipped model by name (`isfuse methods` lists them); not together with `weights`. */
+  readonly model?: string;
   readonly backend?: string;
   readonly gates?: boolean;
   readonly maxMemoryBytes?: number;
 }
 
-const OPTION_KEYS = ['weights', 'backend', 'gates', 'maxMemoryBytes'] as const;
+const OPTION_KEYS = ['weights', 'model', 'backend', 'gates', 'maxMemoryBytes'] as const;
 
 /** Validates a raw options object (as the registry / CLI pass it). */
 export function parseIsfuseOptions(options: FuserOptions | undefined): IsfuseOptions {
@@ -43,18 +45,24 @@ export function parseIsfuseOptions(options: FuserOptions | undefined): IsfuseOpt
   for (const k of Object.keys(o)) {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw usageError(`Unknown option '${k}' for isfuse. Valid options: ${OPTION_KEYS.join(', ')}`);
   }
-  const { weights, backend, gates, maxMemoryBytes } = o as Record<string, unknown>;
+  const { weights, model, backend, gates, maxMemoryBytes } = o as Record<string, unknown>;
   if (weights !== undefined && (typeof weights !== 'string' || weights === '')) throw invalidParameter('weights', 'a file path', weights);
+  if (model !== undefined && (typeof model !== 'string' || model === '')) throw invalidParameter('model', 'a shipped model name', model);
+  if (weights !== undefined && model !== undefined) throw usageError('isfuse takes a weights file or a shipped model name, not both');
   if (backend !== undefined && typeof backend !== 'string') throw invalidParameter('backend', 'a backend name', backend);
   if (gates !== undefined && typeof gates !== 'boolean') throw invalidParameter('gates', 'a boolean', gates);
   if (maxMemoryBytes !== undefined && !(typeof maxMemoryBytes === 'number' && maxMemoryBytes > 0)) {
     throw invalidParameter('maxMemoryBytes', 'a positive number of bytes', maxMemoryBytes);
   }
-  return { weights: weights as string | undefined, backend: backend as string | undefined, gates: gates as boolean | undefined, maxMemoryBytes: maxMemoryBytes as number | undefined };
+  return { weights: weights as string | undefined, model: model as string | undefined, backend: backend as string | undefined, gates: gates as boolean | undefined, maxMemoryBytes: maxMemoryBytes as number | undefined };
 }
 
-/** The weights file that `options.weights` names, or the default model; an input error when neither exists. */
-export function resolveWeightsPath(weights?: string): string {
+/**
+ * The weights file that `weights` names, else the shipped model `model` names (a usage error listing the names when
+ * unknown), else the default model; an input error when that is absent.
+ */
+export function resolveWeightsPath(weights?: string, model?: string): string {
+  if (model !== undefined) return shippedModelPath(model);
   if (weights !== undefined) {
     const p = resolve(weights);
     if (!existsSync(p)) throw inputError(`ISFuse weights file not found: ${weights}`);
@@ -73,7 +81,7 @@ const cache = new Map<string, Promise<IsfuseRunner>>();
  * backend on each run: TensorFlow.js has one global backend).
  */
 export async function loadIsfuse(options: IsfuseOptions = {}): Promise<IsfuseRunner> {
-  const path = resolveWeightsPath(options.weights);
+  const path = resolveWeightsPath(options.weights, options.model);
   const backend = options.backend ?? 'auto';
   const key = `${path}\u0000${backend}`;
   let r = cache.get(key);
@@ -161,6 +169,7 @@ export const isfuse: Fuser = Object.freeze({
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
   options: Object.freeze({
     weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_WEIGHTS_PATH} when present)`,
+    model: 'a shipped model by name instead of a weights file (isfuse methods lists them)',
     backend: "'auto' (default: fastest available), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'",
     gates: 'true: also return the three gate maps at image size (result.gates); default false',
     maxMemoryBytes: 'memory limit for the pre-run size check (default: per backend)',

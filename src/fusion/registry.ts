@@ -8,7 +8,7 @@ import { unknownName } from '../core/errors.js';
 import type { Plane } from '../core/image.js';
 import type { FusedPlane, Fuser, FuserOptions } from './types.js';
 import { classicalFusers } from './classical/index.js';
-import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
+import { DEFAULT_MODEL_PATH } from '../model/shipped-models.js';
 
 export { DEFAULT_MODEL_PATH };
 
@@ -49,6 +49,7 @@ const isfuseLazy: Fuser = {
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
   options: {
     weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_MODEL_PATH} when present)`,
+    model: 'a shipped model by name instead of a weights file (isfuse methods lists them)',
     backend: "engine/backend: 'auto' (default: the fastest available), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'",
     gates: 'true: also return the three gate maps (CLI: --save-gates DIR)',
   },

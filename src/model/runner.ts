@@ -5,7 +5,7 @@
  * TensorFlow.js does not tile: an image too large for its memory limit is refused before running.
  *
  * Example:
- *   const values = await readIsfuseWeights('models/isfuse-ivf.safetensors');
+ *   const values = await readIsfuseWeights('models/isfuse-paper.safetensors');
  *   const runner = await createRunner(values, 'auto');
  *   const { fused } = await runner.run({ ir, vi, height: 480, width: 640 });   // Float32Array(480*640) in [0,1]
  *   runner.dispose();

@@ -38,10 +38,10 @@ test('gates: three maps at image size; g5 is the level-1 gate itself, g3/g4 bili
 
 test('clear errors: no weights and no default model; unknown option; bad backend; size mismatch', async () => {
   if (!existsSync(DEFAULT_WEIGHTS_PATH)) {
-    await assert.rejects(isfuse.fuse(ir, vis), /ISFuse needs weights: no weights file given \(--weights FILE\.safetensors\) and no default model at .*isfuse-ivf\.safetensors/);
+    await assert.rejects(isfuse.fuse(ir, vis), /ISFuse needs weights: no weights file given \(--weights FILE\.safetensors\) and no default model at .*isfuse-paper\.safetensors/);
   }
   await assert.rejects(isfuse.fuse(ir, vis, { weights: 'nope.safetensors' }), /ISFuse weights file not found: nope\.safetensors/);
-  await assert.rejects(isfuse.fuse(ir, vis, { weight: WEIGHTS_PATH }), /Unknown option 'weight' for isfuse\. Valid options: weights, backend, gates, maxMemoryBytes/);
+  await assert.rejects(isfuse.fuse(ir, vis, { weight: WEIGHTS_PATH }), /Unknown option 'weight' for isfuse\. Valid options: weights, model, backend, gates, maxMemoryBytes/);
   await assert.rejects(isfuse.fuse(ir, vis, { weights: WEIGHTS_PATH, backend: 'gpu' }), /Unknown backend 'gpu'/);
   await assert.rejects(isfuse.fuse(ir, plane(W + 1, H), { weights: WEIGHTS_PATH }), /differ in size/);
 });

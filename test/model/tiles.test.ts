@@ -10,7 +10,7 @@
  * separates rounding from a wrong tiling. (A network halo of 36, one pixel short of the worst-case band of
  * 37, happened to pass there: the band is a bound, reached only at some tile positions and sizes.)
  *
- * Weights: the shipped model (models/isfuse-ivf.safetensors); inputs: the synthetic street scene.
+ * Weights: the shipped model (models/isfuse-paper.safetensors); inputs: the synthetic street scene.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,7 @@ import { ENCODER_HALO, NETWORK_HALO, planTiles, TILE_ALIGN, tileSpans } from '..
 import { readIsfuseWeights } from '../../src/model/weights.js';
 import { maxAbsDiff } from './fixtures.js';
 
-const MODEL = fileURLToPath(new URL('../../models/isfuse-ivf.safetensors', import.meta.url));
+const MODEL = fileURLToPath(new URL('../../models/isfuse-paper.safetensors', import.meta.url));
 const TOL = 2e-6;
 
 test('tile spans: cores partition the axis, edges on multiples of 4, every level non-empty', () => {

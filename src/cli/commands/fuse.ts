@@ -18,6 +18,7 @@ import { heatmap } from '../../io/heatmap.js';
 import type { Plane } from '../../core/image.js';
 import { fuse, type FuseOptions, type Range16 } from '../../fusion/fuse.js';
 import { defaultMethod, getMethod, listMethods } from '../../fusion/registry.js';
+import { DEFAULT_MODEL_NAME, shippedModels } from '../../model/shipped-models.js';
 import { filesOf, pairByStem } from '../../io/folders.js';
 import { parseKeyValue, parsePositiveInt, progressBar, warn } from '../util.js';
 
@@ -34,6 +35,7 @@ interface FuseCliOptions {
   maxPixels: number;
   option: Record<string, unknown>;
   weights?: string;
+  model?: string;
   backend?: string;
   saveGates?: string;
   format: 'png' | 'jpg' | 'tif' | 'webp';
@@ -66,7 +68,8 @@ export function fuseCommand(): Command {
     .option('--stretch', 'min-max stretch the fused image before quantising (off by default)')
     .option('--max-pixels <n>', 'largest accepted image (width x height)', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('-O, --option <key=value>', 'method option, repeatable (e.g. -O levels=5 for lp)', parseKeyValue, {})
-    .option('--weights <file>', 'isfuse: weights (safetensors, reference state-dict names)')
+    .option('--model <name>', `isfuse: a shipped model by name (${shippedModels().map((m) => m.name).join(', ') || 'none shipped'}; default: ${DEFAULT_MODEL_NAME}); implies --method isfuse`)
+    .option('--weights <file>', 'isfuse: weights (safetensors, reference state-dict names); implies --method isfuse')
     .option('--backend <name>', 'isfuse: engine/backend (auto, onnx, wasm, cpu, webgpu, tfjs-node)')
     .option('--save-gates <dir>', 'isfuse: write the three gate maps as PNG heatmaps (image size) into DIR')
     .addOption(new Option('--format <fmt>', 'batch output format (one pair: from -o\'s extension)').choices(['png', 'jpg', 'tif', 'webp']).default('png'))
@@ -110,15 +113,19 @@ export function fuseCommand(): Command {
 }
 
 function buildOptions(opts: FuseCliOptions): FuseOptions {
-  const method = opts.method ?? defaultMethod();
-  getMethod(method); // unknown names fail before any work
+  // The network's own options name the network: with no --method they select isfuse, with another method they are an error.
+  const networkOptions = (['model', 'weights', 'backend', 'saveGates'] as const).filter((k) => opts[k] !== undefined);
+  const method = opts.method ?? (networkOptions.length > 0 ? 'isfuse' : defaultMethod());
+  if (getMethod(method).name !== 'isfuse' && networkOptions.length > 0) {
+    // unknown names failed in getMethod, before any work
+    const flag = networkOptions[0] === 'saveGates' ? '--save-gates' : `--${networkOptions[0]}`;
+    throw usageError(`${flag} is an option of the isfuse method, not of '${method}' (drop it, or pass --method isfuse)`);
+  }
   const methodOptions: Record<string, unknown> = { ...opts.option };
   if (opts.weights !== undefined) methodOptions.weights = opts.weights;
+  if (opts.model !== undefined) methodOptions.model = opts.model;
   if (opts.backend !== undefined) methodOptions.backend = opts.backend;
-  if (opts.saveGates !== undefined) {
-    if (getMethod(method).name !== 'isfuse') throw usageError(`--save-gates needs --method isfuse (method '${method}' has no gates)`);
-    methodOptions.gates = true;
-  }
+  if (opts.saveGates !== undefined) methodOptions.gates = true;
   return {
     method,
     methodOptions,

@@ -1,4 +1,4 @@
-// The shipped default model (models/isfuse-ivf.safetensors, card models/isfuse-ivf.md): it loads, it is the
+// The shipped default model (models/isfuse-paper.safetensors, card models/isfuse-paper.md): it loads, it is the
 // default method, and on the synthetic demo pair its output carries structure from both inputs and is the same
 // on the onnx and wasm engines.
 import { test } from 'node:test';
@@ -43,4 +43,20 @@ test('the default model ships, loads, is the default method and fuses both input
   const rFi = pearson(a.data, ir.data), rFv = pearson(a.data, vis.data), rIv = pearson(ir.data, vis.data);
   const partial = (rFv - rFi * rIv) / Math.sqrt((1 - rFi ** 2) * (1 - rIv ** 2));
   assert.ok(rFi > 0.8 && partial > 0.2, `correlation with ir ${rFi}, partial correlation with visible ${partial}`);
+});
+
+test('shipped models are selectable by name: --model NAME, unknown names listed, not together with weights', async () => {
+  const { shippedModels, shippedModelPath, DEFAULT_MODEL_NAME } = await import('../../src/model/shipped-models.js');
+  const names = shippedModels().map((m) => m.name);
+  assert.equal(names[0], DEFAULT_MODEL_NAME, 'the default model is listed first');
+  assert.equal(shippedModelPath(DEFAULT_MODEL_NAME.toUpperCase()), DEFAULT_MODEL_PATH);
+  for (const m of shippedModels()) assert.ok(m.card && existsSync(m.card), `shipped model ${m.name} has no card models/${m.name}.md`);
+  assert.throws(() => shippedModelPath('no-such-model'), (e: Error) => e.message === `Unknown model 'no-such-model'. Valid models: ${names.join(', ')}`);
+  const ir = plane(8, 8, new Float32Array(64).fill(0.5));
+  await assert.rejects(isfuse.fuse(ir, ir, { model: DEFAULT_MODEL_NAME, weights: DEFAULT_MODEL_PATH }), /a weights file or a shipped model name, not both/);
+  // the named model gives what the same file gives
+  const p = syntheticPair({ width: 40, height: 32, seed: 5 });
+  const a = await isfuse.fuse(plane(40, 32, lumaPlane(p.ir)), plane(40, 32, lumaPlane(p.vis)), { model: DEFAULT_MODEL_NAME, backend: 'onnx' });
+  const b = await isfuse.fuse(plane(40, 32, lumaPlane(p.ir)), plane(40, 32, lumaPlane(p.vis)), { weights: DEFAULT_MODEL_PATH, backend: 'onnx' });
+  assert.deepEqual(a.data, b.data);
 });
