@@ -96,7 +96,9 @@ try {
     const base = ['--ir-dir', ir, '--vis-dir', vi, '--out-dir', out, '-m', method, '--no-progress'];
     const r = await cli(queue ? ['submit', 'fuse', '--redis', url, '--queue', queue, ...base] : ['fuse', ...base]).done;
     if (r.code !== 0) throw new Error(r.err);
-    return { batch: batchSeconds(r.err), wall: r.ms / 1000 };
+    const t = { batch: batchSeconds(r.err), wall: r.ms / 1000 };
+    process.stderr.write(`${queue ?? 'local'} ${method} ${ir}: batch ${t.batch} s, wall ${t.wall.toFixed(1)} s, load ${loadavg()[0]!.toFixed(2)}\n`);
+    return t;
   };
   const results: Record<string, unknown>[] = [];
   for (const method of args.methods!.split(',')) {

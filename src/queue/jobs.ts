@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { inputError, IsfuseError, type ErrorKind } from '../core/errors.js';
 import type { OutputFormat } from '../io/paths.js';
 import type { FuseOptions } from '../fusion/fuse.js';
-import { fuseToFiles } from '../fusion/to-files.js';
+import { fuseEncoded, writeEncoded } from '../fusion/to-files.js';
 import { runTask, type EvaluateTask } from '../metrics/evaluate.js';
 
 /** One kind of job: what a worker does with a job's data. */
@@ -42,39 +42,68 @@ export function jobKind(name: string): JobKind {
 export interface FuseJobData {
   readonly ir: string;
   readonly vis: string;
+  /** The inputs' SHA-256 as the submitter read them (the job id is made of them); the worker checks them. */
+  readonly sha256: { readonly ir: string; readonly vis: string };
   readonly output: string;
   readonly format: OutputFormat;
   readonly quality: number;
   readonly gates?: readonly string[];
   readonly options: Omit<FuseOptions, 'onWarning'>;
+  /** Return the encoded files in the result instead of writing them (the submitter writes them). */
+  readonly gather?: boolean;
 }
 
-/** What a fuse job returns (the image itself is in its output file). */
+/** What a fuse job returns: the image is in its output file, or, for a gather job, in `files`. */
 export interface FuseJobResult {
   readonly method: string;
   readonly width: number;
   readonly height: number;
   readonly colorFrom: 'vis' | 'ir' | 'none';
+  /** Gather jobs: the files to write (the image, then the gate maps), base64. */
+  readonly files?: readonly { readonly path: string; readonly base64: string }[];
 }
 
 registerJobKind<FuseJobData, FuseJobResult>({
   name: 'fuse',
   async run(d, onWarning) {
-    const r = await fuseToFiles(d.ir, d.vis, d, { ...d.options, onWarning });
-    return { method: r.method, width: r.image.width, height: r.image.height, colorFrom: r.colorFrom };
+    await checkHashes({ ir: d.ir, vis: d.vis }, d.sha256);
+    const { result: r, files } = await fuseEncoded(d.ir, d.vis, d, { ...d.options, onWarning });
+    if (!d.gather) await writeEncoded(files);
+    const meta = { method: r.method, width: r.image.width, height: r.image.height, colorFrom: r.colorFrom };
+    return d.gather ? { ...meta, files: files.map((f) => ({ path: f.path, base64: f.bytes.toString('base64') })) } : meta;
   },
 });
+
+/** An eval job: the task of `isfuse eval` for one triple, with the files' SHA-256 as the submitter read them. */
+export type EvalJobData = EvaluateTask & { readonly sha256: Readonly<Record<keyof EvaluateTask['files'], string>> };
 
 /** Metric values as JSON can hold them: NaN and the infinities (PSNR of a copy) as strings. */
 export type JsonValues = Record<string, number | 'NaN' | 'Infinity' | '-Infinity'>;
 
-registerJobKind<EvaluateTask, JsonValues>({
+registerJobKind<EvalJobData, JsonValues>({
   name: 'eval',
   async run(task, onWarning) {
-    const values = await runTask(task, onWarning);
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as 'NaN')]));
+    await checkHashes(task.files, task.sha256);
+    return toJsonValues(await runTask(task, onWarning));
   },
 });
+
+export function toJsonValues(values: Record<string, number>): JsonValues {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : (String(v) as 'NaN')]));
+}
+
+/**
+ * Refuses files whose bytes differ from what the submitter hashed (another copy of the data set at that path on
+ * this machine, a stale network-file-system cache): the job id promises a result of those bytes.
+ */
+async function checkHashes(files: Readonly<Record<string, string>>, expected: Readonly<Record<string, string>>): Promise<void> {
+  for (const [role, path] of Object.entries(files)) {
+    const h = await fileHash(path);
+    if (h !== expected[role]) {
+      throw inputError(`${path}: this worker reads other bytes than the submitter did (SHA-256 ${h.slice(0, 12)}... instead of ${expected[role]?.slice(0, 12)}...); every machine must see the same files at the same paths`);
+    }
+  }
+}
 
 /** Back from {@link JsonValues}: exactly the numbers the worker computed (JSON keeps every double). */
 export function fromJsonValues(values: JsonValues): Record<string, number> {

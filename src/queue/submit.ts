@@ -8,7 +8,7 @@
  * (a fresh set of attempts), since a resubmission asks for it again. Finished jobs are kept for
  * {@link KEEP_SECONDS}, so resubmissions within that time find them.
  */
-import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ErrorKind } from '../core/errors.js';
 import { parseFailure } from './jobs.js';
@@ -83,8 +83,7 @@ export class JobQueue {
     const check = async (id: string, wasReused = false): Promise<void> => {
       const i = byId.get(id);
       if (i === undefined || outcomes[i]) return;
-      const job = await this.queue.getJob(id);
-      const outcome = job ? await outcomeOf(job) : undefined;
+      const outcome = await this.outcomeOf(id);
       if (outcome) finish(i, outcome, wasReused);
     };
 
@@ -101,7 +100,7 @@ export class JobQueue {
       await events.waitUntilReady();
       const before = await this.states(jobs.map((j) => j.id));
       const rerun = options.rerun ?? new Set<string>();
-      await inBatches([...rerun], (id) => this.queue.remove(id).then(() => {}));
+      await this.remove([...rerun]);
       // Jobs that failed for good before: a fresh set of attempts.
       await inBatches(
         jobs.filter((j) => before.get(j.id) === 'failed' && !rerun.has(j.id)),
@@ -144,21 +143,29 @@ export class JobQueue {
     return { outcomes: outcomes as JobOutcome[], reused };
   }
 
+  /** Removes jobs (their results with them). */
+  async remove(ids: readonly string[]): Promise<void> {
+    await inBatches(ids, (id) => this.queue.remove(id));
+  }
+
+  /**
+   * The outcome of a job that has finished for good; undefined while it may still run. The state is read first:
+   * a job read before it finished would have no result yet.
+   */
+  private async outcomeOf(id: string): Promise<JobOutcome | undefined> {
+    const state = await this.queue.getJobState(id);
+    if (state !== 'completed' && state !== 'failed') return undefined;
+    const job = await this.queue.getJob(id);
+    if (!job) return undefined;
+    if (state === 'failed') return { ok: false, error: parseFailure(job.failedReason) };
+    const r = job.returnvalue as JobReturn;
+    return { ok: true, result: r.result, warnings: r.warnings ?? [] };
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
     await this.connection.quit().catch(() => {});
   }
-}
-
-/** The outcome of a job that has finished for good; undefined while it may still run. */
-async function outcomeOf(job: Job): Promise<JobOutcome | undefined> {
-  const state = await job.getState();
-  if (state === 'completed') {
-    const r = job.returnvalue as JobReturn;
-    return { ok: true, result: r.result, warnings: r.warnings ?? [] };
-  }
-  if (state === 'failed') return { ok: false, error: parseFailure(job.failedReason) };
-  return undefined;
 }
 
 /** Runs `fn` over `items`, 64 at a time (round trips to Redis overlap; a 15k-job batch does not flood it). */

@@ -1,6 +1,7 @@
 // `isfuse worker` and `isfuse submit` against a real redis-server (BullMQ's Lua scripts need the real server; no
-// mock): started here on a free port with a temporary folder and no persistence, stopped at the end. Workers and
-// submitters are the CLI in child processes (through tsx), so that a worker can be killed with SIGKILL.
+// mock): started here on a free port with a temporary folder and no persistence, stopped at the end. Workers are
+// the CLI in child processes (through tsx), so that one can be killed with SIGKILL; submitters and the local
+// commands run the CLI's main() in this process.
 // Skips, saying so, when redis-server is not installed (Debian: apt-get install redis-server; .ci/run does).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { syntheticPair } from '../../src/data/synthetic.js';
 import { writeImage } from '../../src/io/encode.js';
+import { main } from '../../src/cli/program.js';
 
-const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const cliMain = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 const skip = hasRedis ? false : 'redis-server is not installed (Debian: apt-get install redis-server)';
 
@@ -36,7 +38,7 @@ function freePort(): Promise<number> {
 
 /** The CLI in a child process; `log` collects its stderr as it comes (workers run until killed). */
 function start(args: string[]): { child: ChildProcess; log: () => string; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '', err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -50,7 +52,22 @@ function start(args: string[]): { child: ChildProcess; log: () => string; done: 
   return { child, log: () => err, done };
 }
 
-const isfuse = (...args: string[]) => start(args).done;
+/**
+ * The CLI's main() in this process (the submitters and the local commands: no process start-up), with its stdout
+ * and stderr captured; one at a time.
+ */
+async function isfuse(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const [stdout, stderr] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((c: string | Uint8Array) => out.push(String(c)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => err.push(String(c)) > 0) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out: out.join(''), err: err.join('') };
+  } finally {
+    [process.stdout.write, process.stderr.write] = [stdout, stderr];
+    process.exitCode = 0;
+  }
+}
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const t0 = Date.now();
@@ -112,7 +129,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('two workers fuse and evaluate 40 pairs as the local commands do; resubmitting does no work twice', { skip }, async () => {
+test('two workers fuse (also --gather) and evaluate 40 pairs as the local commands do; resubmitting does no work twice; a corrupt pair fails alone', { skip }, async () => {
   // Each job waits 50 ms first, so that both workers take part.
   const [a, b] = await Promise.all([worker('q1', '--test-delay-ms', '50'), worker('q1', '--test-delay-ms', '50')]);
   const out = join(dir, 'queued');
@@ -131,7 +148,8 @@ test('two workers fuse and evaluate 40 pairs as the local commands do; resubmitt
 
   // The same work again: every job is found finished; nothing runs, no output is rewritten.
   const mtimes = readdirSync(out).map((n) => statSync(join(out, n)).mtimeMs);
-  const [f2, e2] = await Promise.all([isfuse('submit', ...fuse), isfuse('submit', ...evaluate)]);
+  const f2 = await isfuse('submit', ...fuse);
+  const e2 = await isfuse('submit', ...evaluate);
   assert.equal(f2.code, 0, f2.err);
   assert.match(f2.err, /40 of 40 pairs were fused by an earlier submission of the same work/);
   assert.equal(e2.code, 0, e2.err);
@@ -139,10 +157,16 @@ test('two workers fuse and evaluate 40 pairs as the local commands do; resubmitt
   assert.equal(a.jobsDone() + b.jobsDone(), 80);
   assert.deepEqual(readdirSync(out).map((n) => statSync(join(out, n)).mtimeMs), mtimes);
 
-  // Other work into the same folder (another method) is refused as the local command refuses it.
+  // Other work into the same folder (another method) is refused as the local command refuses it. --gather: the
+  // workers send the files back, the submitter writes them.
+  const gathered = join(dir, 'gathered');
   const other = await isfuse('submit', ...fuse.slice(0, -1), 'average');
+  const g = await isfuse('submit', 'fuse', ...submit, '--ir-dir', set.ir, '--vis-dir', set.vi, '--out-dir', gathered, '-m', 'lp', '--gather');
   assert.equal(other.code, 2);
   assert.match(other.err, /40 of the 40 output files already exist/);
+  assert.equal(g.code, 0, g.err);
+  assert.deepEqual(filesIn(gathered), filesIn(local));
+  assert.equal(a.jobsDone() + b.jobsDone(), 120);
 
   // A corrupt pair fails alone, at once (a bad input fails the same way every time), with its message.
   const bad = { ir: join(dir, 'bad/ir'), vi: join(dir, 'bad/vi') };
@@ -155,10 +179,8 @@ test('two workers fuse and evaluate 40 pairs as the local commands do; resubmitt
   writeFileSync(join(bad.ir, 'broken.png'), 'not a png');
   copyFileSync(join(set.vi, 'p3.png'), join(bad.vi, 'broken.png'));
   const badOut = join(dir, 'bad-out');
-  const [r, unreachable] = await Promise.all([
-    isfuse('submit', 'fuse', ...submit, '--ir-dir', bad.ir, '--vis-dir', bad.vi, '--out-dir', badOut, '-m', 'lp'),
-    isfuse('submit', 'fuse', '--redis', 'redis://127.0.0.1:1', '--ir-dir', bad.ir, '--vis-dir', bad.vi, '--out-dir', join(dir, 'never')),
-  ]);
+  const r = await isfuse('submit', 'fuse', ...submit, '--ir-dir', bad.ir, '--vis-dir', bad.vi, '--out-dir', badOut, '-m', 'lp');
+  const unreachable = await isfuse('submit', 'fuse', '--redis', 'redis://127.0.0.1:1', '--ir-dir', bad.ir, '--vis-dir', bad.vi, '--out-dir', join(dir, 'never'));
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /fused 3 of 4 pairs/);
   assert.match(r.err, /1 pair\(s\) failed:\n {2}broken: .*broken\.png/);

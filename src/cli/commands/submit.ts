@@ -15,7 +15,8 @@ import { Command } from 'commander';
 import { inputError, IsfuseError } from '../../core/errors.js';
 import type { FuseOptions } from '../../fusion/fuse.js';
 import type { ImageRole, ImageValues } from '../../metrics/evaluate.js';
-import { fileHash, fromJsonValues, jobId, type FuseJobData, type JsonValues } from '../../queue/jobs.js';
+import { writeEncoded } from '../../fusion/to-files.js';
+import { fileHash, fromJsonValues, jobId, type EvalJobData, type FuseJobData, type FuseJobResult, type JsonValues } from '../../queue/jobs.js';
 import { DEFAULT_ATTEMPTS, inBatches, JobQueue, type JobOutcome, type QueuedJob } from '../../queue/submit.js';
 import { addEvalOptions, runEval, type EvalCliOptions, type EvaluatePairsOptions } from './eval.js';
 import { addFuseOptions, fuseBatch, type BatchEngine, type BatchPair, type FuseCliOptions } from './fuse.js';
@@ -26,6 +27,7 @@ interface QueueCliOptions {
   redis: string;
   queue: string;
   attempts: number;
+  gather?: boolean;
 }
 
 function submitOptions(cmd: Command): Command {
@@ -46,7 +48,9 @@ export function submitCommand(): Command {
         'Submitting the same work again (same input bytes, options and outputs) does no work twice: pairs whose job has\n' +
         'finished are reused, unfinished ones are waited for. A pair that fails is reported with its error; the rest go on.',
     );
-  submitOptions(addFuseOptions(fuse)).action(async (opts: FuseCliOptions & QueueCliOptions) => {
+  submitOptions(addFuseOptions(fuse))
+    .option('--gather', 'workers send the fused files back through Redis and this process writes them into --out-dir (workers that see the inputs at the same paths but cannot write --out-dir)')
+    .action(async (opts: FuseCliOptions & QueueCliOptions) => {
     const queue = await JobQueue.open(opts.redis, opts.queue);
     try {
       process.exitCode = await fuseBatch(opts, queueFuseEngine(queue, opts));
@@ -78,23 +82,30 @@ export function submitCommand(): Command {
     .addCommand(evaluate);
 }
 
-/** The fuse batch as queue jobs. */
+/**
+ * The fuse batch as queue jobs. Workers write the outputs into the shared folder; with --gather they return the
+ * encoded files, which are written here, and the job is then removed (its bytes need not stay in Redis): a
+ * gathered job that finished but was not written yet (this process stopped) is written by the next submission.
+ */
 function queueFuseEngine(queue: JobQueue, opts: QueueCliOptions): BatchEngine {
-  const ids = new Map<string, string>(); // output path -> job id
+  const jobs = new Map<string, QueuedJob>(); // output path -> job
   let rerun = new Set<string>();
+  const gather = opts.gather === true;
   return {
     async producedBefore(pairs, options) {
       const weights = typeof options.methodOptions?.weights === 'string' ? await fileHash(options.methodOptions.weights) : undefined;
       await inBatches(pairs, async (p) => {
         const [ir, vis] = await Promise.all([fileHash(p.ir), fileHash(p.vis)]);
-        const data = fuseJobData(p, options);
-        ids.set(p.output, jobId('fuse', { ...data, ir, vis, options: { ...data.options, methodOptions: { ...data.options.methodOptions, weights } } }));
+        const data = fuseJobData(p, options, { ir, vis }, gather);
+        const identity = { ...data, ir, vis, options: { ...data.options, methodOptions: { ...data.options.methodOptions, weights } } };
+        jobs.set(p.output, { id: jobId('fuse', identity), kind: 'fuse', data: { label: p.stem, ...data } });
       });
-      const states = await queue.states([...ids.values()]);
+      const states = await queue.states([...jobs.values()].map((j) => j.id));
       const produced = new Set<string>();
       rerun = new Set();
+      if (gather) return produced; // a finished gather job's files are written by this run
       for (const p of pairs) {
-        const id = ids.get(p.output)!;
+        const id = jobs.get(p.output)!.id;
         if (states.get(id) !== 'completed') continue;
         const files = [p.output, ...(p.gates ?? [])];
         const present = await Promise.all(files.map((f) => lstat(f).then(() => true, () => false)));
@@ -104,36 +115,51 @@ function queueFuseEngine(queue: JobQueue, opts: QueueCliOptions): BatchEngine {
       }
       return produced;
     },
-    async run(pairs, options, done) {
-      const byId = new Map<string, BatchPair>();
-      const jobs: QueuedJob[] = pairs.map((p) => {
-        const id = ids.get(p.output)!;
-        byId.set(id, p);
-        return { id, kind: 'fuse', data: { label: p.stem, ...fuseJobData(p, options) } };
-      });
-      const { reused } = await queue.run(jobs, {
-        attempts: opts.attempts,
-        rerun,
-        onOutcome: (job, outcome) => done(byId.get(job.id)!, outcome.ok ? { warnings: outcome.warnings } : { warnings: [], error: outcome.error }),
-      });
+    async run(pairs, _options, done) {
+      const byId = new Map(pairs.map((p) => [jobs.get(p.output)!.id, p]));
+      const writes: Promise<void>[] = [];
+      const { reused } = await queue.run(
+        pairs.map((p) => jobs.get(p.output)!),
+        {
+          attempts: opts.attempts,
+          rerun,
+          onOutcome: (job, outcome) => {
+            const pair = byId.get(job.id)!;
+            if (!outcome.ok) return done(pair, { warnings: [], error: outcome.error });
+            if (!gather) return done(pair, { warnings: outcome.warnings });
+            const files = (outcome.result as FuseJobResult).files ?? [];
+            writes.push(
+              writeEncoded(files.map((f) => ({ path: f.path, bytes: Buffer.from(f.base64, 'base64') })))
+                .then(() => queue.remove([job.id]))
+                .then(
+                  () => done(pair, { warnings: outcome.warnings }),
+                  (e: Error) => done(pair, { warnings: outcome.warnings, error: e instanceof IsfuseError ? e : { message: e.message, kind: 'internal' } }),
+                ),
+            );
+          },
+        },
+      );
+      await Promise.all(writes);
       if (reused > 0) process.stderr.write(`isfuse: ${reused} of ${pairs.length} pairs were fused by an earlier submission of the same work (reused, not redone)\n`);
     },
   };
 }
 
-/** A pair as a fuse job: absolute paths, the options without their callback. */
-function fuseJobData(p: BatchPair, options: FuseOptions): FuseJobData {
+/** A pair as a fuse job: absolute paths, the inputs' hashes, the options without their callback. */
+function fuseJobData(p: BatchPair, options: FuseOptions, sha256: FuseJobData['sha256'], gather: boolean): FuseJobData {
   const { onWarning: _, ...rest } = options;
   const methodOptions = { ...rest.methodOptions };
   if (typeof methodOptions.weights === 'string') methodOptions.weights = resolve(methodOptions.weights);
   return {
     ir: resolve(p.ir),
     vis: resolve(p.vis),
+    sha256,
     output: resolve(p.output),
     format: p.format,
     quality: p.quality,
     ...(p.gates ? { gates: p.gates.map((g) => resolve(g)) } : {}),
     options: { ...rest, methodOptions },
+    ...(gather ? { gather } : {}),
   };
 }
 
@@ -146,15 +172,13 @@ async function queueEvaluate(
 ): Promise<ImageValues[]> {
   const task = { convention: o.convention, metrics: o.metrics, maxPixels: o.maxPixels };
   const ids: string[] = [];
-  await inBatches([...pairs.keys()], async (i) => {
-    const { files } = pairs[i]!;
-    const [ir, vis, fused] = await Promise.all([fileHash(files.ir), fileHash(files.vis), fileHash(files.fused)]);
-    ids[i] = jobId('eval', { ...task, files: { ir, vis, fused } });
-  });
   const jobs = new Map<string, QueuedJob>();
-  pairs.forEach((p, i) => {
-    const files = { ir: resolve(p.files.ir), vis: resolve(p.files.vis), fused: resolve(p.files.fused) };
-    if (!jobs.has(ids[i]!)) jobs.set(ids[i]!, { id: ids[i]!, kind: 'eval', data: { label: p.name, name: p.name, files, ...task } });
+  await inBatches([...pairs.keys()], async (i) => {
+    const { name, files } = pairs[i]!;
+    const [ir, vis, fused] = await Promise.all([fileHash(files.ir), fileHash(files.vis), fileHash(files.fused)]);
+    const id = (ids[i] = jobId('eval', { ...task, files: { ir, vis, fused } }));
+    const data: EvalJobData = { name, files: { ir: resolve(files.ir), vis: resolve(files.vis), fused: resolve(files.fused) }, sha256: { ir, vis, fused }, ...task };
+    if (!jobs.has(id)) jobs.set(id, { id, kind: 'eval', data: { label: name, ...data } });
   });
   const outcomes = new Map<string, JobOutcome>();
   let done = 0;
