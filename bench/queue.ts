@@ -123,25 +123,28 @@ try {
   }
   // The queue's overhead per job: tiny pairs, a trivial method, one worker.
   const tinyN = Number(args.tiny);
-  const tiny = { ir: join(tmp, 'tiny-ir'), vi: join(tmp, 'tiny-vi') };
-  mkdirSync(tiny.ir);
-  mkdirSync(tiny.vi);
-  for (let i = 0; i < tinyN; i++) {
-    const { ir, vis } = syntheticPair({ width: 8, height: 8, seed: i + 1 });
-    await writeImage(join(tiny.ir, `t${i}.png`), ir);
-    await writeImage(join(tiny.vi, `t${i}.png`), vis);
+  let overhead: { pairs: number; queueMsPerJob: number; localMsPerPair: number } | undefined;
+  if (tinyN > 0) {
+    const tiny = { ir: join(tmp, 'tiny-ir'), vi: join(tmp, 'tiny-vi') };
+    mkdirSync(tiny.ir);
+    mkdirSync(tiny.vi);
+    for (let i = 0; i < tinyN; i++) {
+      const { ir, vis } = syntheticPair({ width: 8, height: 8, seed: i + 1 });
+      await writeImage(join(tiny.ir, `t${i}.png`), ir);
+      await writeImage(join(tiny.vi, `t${i}.png`), vis);
+    }
+    const w = cli(['worker', '--redis', url, '--queue', 'bench-tiny']);
+    await until(() => w.err().includes('waiting for jobs'));
+    await submit('average', tiny.ir, tiny.vi, 'bench-tiny');
+    const tinyQueue = [], tinyLocal = [];
+    for (let i = 0; i < runs; i++) {
+      tinyQueue.push((await submit('average', tiny.ir, tiny.vi, 'bench-tiny')).batch);
+      tinyLocal.push((await submit('average', tiny.ir, tiny.vi)).batch);
+    }
+    w.child.kill('SIGTERM');
+    await w.done;
+    overhead = { pairs: tinyN, queueMsPerJob: (1000 * median(tinyQueue)) / tinyN, localMsPerPair: (1000 * median(tinyLocal)) / tinyN };
   }
-  const w = cli(['worker', '--redis', url, '--queue', 'bench-tiny']);
-  await until(() => w.err().includes('waiting for jobs'));
-  await submit('average', tiny.ir, tiny.vi, 'bench-tiny');
-  const tinyQueue = [], tinyLocal = [];
-  for (let i = 0; i < runs; i++) {
-    tinyQueue.push((await submit('average', tiny.ir, tiny.vi, 'bench-tiny')).batch);
-    tinyLocal.push((await submit('average', tiny.ir, tiny.vi)).batch);
-  }
-  w.child.kill('SIGTERM');
-  await w.done;
-  const overhead = { pairs: tinyN, queueMsPerJob: (1000 * median(tinyQueue)) / tinyN, localMsPerPair: (1000 * median(tinyLocal)) / tinyN };
   const report = { data, runs, cpus: cpus().length, loadBefore, loadAfter: loadavg(), results, overhead };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
@@ -154,7 +157,7 @@ try {
         process.stdout.write(`${line(label, r[key] as { batchS: number; wallS: number }, stems.length)}\n`);
       }
     }
-    process.stdout.write(`queue overhead: ${overhead.queueMsPerJob.toFixed(1)} ms per job (${tinyN} 8x8 pairs, 'average', 1 worker) vs ${overhead.localMsPerPair.toFixed(1)} ms per pair locally\n`);
+    if (overhead) process.stdout.write(`queue overhead: ${overhead.queueMsPerJob.toFixed(1)} ms per job (${tinyN} 8x8 pairs, 'average', 1 worker) vs ${overhead.localMsPerPair.toFixed(1)} ms per pair locally\n`);
   }
 } finally {
   for (const c of children) c.kill('SIGKILL');
