@@ -13,7 +13,7 @@
  * take, lock, result, event) plus a near-zero fusion. Medians over --runs; load average before and after.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,6 +59,18 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU seconds (user + system) from /proc/PID/stat: of the process itself, or (`reaped`) of its children that have
+ * ended and been waited for (for this script: the local `isfuse fuse` runs and the submitters).
+ */
+function cpuSeconds(pid: number, reaped = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3 (state)
+  return (reaped ? f[13]! + f[14]! : f[11]! + f[12]!) / TICKS;
+}
+
 /** The batch's own time from its summary line. */
 function batchSeconds(err: string): number {
   const m = /fused (\d+) of (\d+) pairs into .* in ([\d.]+) s/.exec(err);
@@ -91,21 +103,31 @@ try {
   const runs = Number(args.runs);
   const loadBefore = loadavg();
   let serial = 0;
-  const submit = async (method: string, ir: string, vi: string, queue?: string) => {
+  /** One batch: its times, and the CPU seconds per pair of the fusing process or submitter, the workers and Redis. */
+  const submit = async (method: string, ir: string, vi: string, queue?: string, workerPids: number[] = []) => {
     const out = join(tmp, `out-${serial++}`);
     const base = ['--ir-dir', ir, '--vis-dir', vi, '--out-dir', out, '-m', method, '--no-progress'];
+    const cpu0 = [cpuSeconds(process.pid, true), ...workerPids.map((p) => cpuSeconds(p)), cpuSeconds(redis.pid!)];
     const r = await cli(queue ? ['submit', 'fuse', '--redis', url, '--queue', queue, ...base] : ['fuse', ...base]).done;
     if (r.code !== 0) throw new Error(r.err);
-    const t = { batch: batchSeconds(r.err), wall: r.ms / 1000 };
-    process.stderr.write(`${queue ?? 'local'} ${method} ${ir}: batch ${t.batch} s, wall ${t.wall.toFixed(1)} s, load ${loadavg()[0]!.toFixed(2)}\n`);
+    const cpu1 = [cpuSeconds(process.pid, true), ...workerPids.map((p) => cpuSeconds(p)), cpuSeconds(redis.pid!)];
+    const d = cpu1.map((c, i) => (1000 * (c - cpu0[i]!)) / readdirSync(ir).length);
+    const t = { batch: batchSeconds(r.err), wall: r.ms / 1000, cpuMsPerPair: { process: d[0]!, workers: d.slice(1, -1).reduce((a, b) => a + b, 0), redis: d.at(-1)! } };
+    process.stderr.write(`${queue ?? 'local'} ${method} ${ir}: batch ${t.batch} s, wall ${t.wall.toFixed(1)} s, CPU ms/pair ${JSON.stringify(t.cpuMsPerPair)}, load ${loadavg()[0]!.toFixed(2)}\n`);
     return t;
   };
+  type Batch = Awaited<ReturnType<typeof submit>>;
+  const summary = (bs: Batch[]) => ({
+    batchS: median(bs.map((b) => b.batch)),
+    wallS: median(bs.map((b) => b.wall)),
+    cpuMsPerPair: { process: median(bs.map((b) => b.cpuMsPerPair.process)), workers: median(bs.map((b) => b.cpuMsPerPair.workers)), redis: median(bs.map((b) => b.cpuMsPerPair.redis)) },
+  });
   const results: Record<string, unknown>[] = [];
   for (const method of args.methods!.split(',')) {
     const row: Record<string, unknown> = { method, pairs: stems.length };
     const local = [];
     for (let i = 0; i < runs; i++) local.push(await submit(method, set.ir, set.vi));
-    row.local = { batchS: median(local.map((r) => r.batch)), wallS: median(local.map((r) => r.wall)) };
+    row.local = summary(local);
     for (const k of [1, 2]) {
       const queue = `bench-${method}-${k}`;
       const workers = Array.from({ length: k }, () => cli(['worker', '--redis', url, '--queue', queue]));
@@ -113,9 +135,10 @@ try {
       const times = [];
       // One warm-up batch (the workers' first job loads the method), then the timed runs; a fresh output
       // folder each time, so every run is new work (new job ids).
-      await submit(method, set.ir, set.vi, queue);
-      for (let i = 0; i < runs; i++) times.push(await submit(method, set.ir, set.vi, queue));
-      row[`workers${k}`] = { batchS: median(times.map((r) => r.batch)), wallS: median(times.map((r) => r.wall)) };
+      const pids = workers.map((w) => w.child.pid!);
+      await submit(method, set.ir, set.vi, queue, pids);
+      for (let i = 0; i < runs; i++) times.push(await submit(method, set.ir, set.vi, queue, pids));
+      row[`workers${k}`] = summary(times);
       for (const w of workers) w.child.kill('SIGTERM');
       await Promise.all(workers.map((w) => w.done));
     }
@@ -123,7 +146,7 @@ try {
   }
   // The queue's overhead per job: tiny pairs, a trivial method, one worker.
   const tinyN = Number(args.tiny);
-  let overhead: { pairs: number; queueMsPerJob: number; localMsPerPair: number } | undefined;
+  let overhead: { pairs: number; queueMsPerJob: number; localMsPerPair: number; queueCpuMsPerJob: Batch['cpuMsPerPair']; localCpuMsPerPair: number } | undefined;
   if (tinyN > 0) {
     const tiny = { ir: join(tmp, 'tiny-ir'), vi: join(tmp, 'tiny-vi') };
     mkdirSync(tiny.ir);
@@ -135,29 +158,39 @@ try {
     }
     const w = cli(['worker', '--redis', url, '--queue', 'bench-tiny']);
     await until(() => w.err().includes('waiting for jobs'));
-    await submit('average', tiny.ir, tiny.vi, 'bench-tiny');
-    const tinyQueue = [], tinyLocal = [];
+    await submit('average', tiny.ir, tiny.vi, 'bench-tiny', [w.child.pid!]);
+    const tinyQueue: Batch[] = [], tinyLocal: Batch[] = [];
     for (let i = 0; i < runs; i++) {
-      tinyQueue.push((await submit('average', tiny.ir, tiny.vi, 'bench-tiny')).batch);
-      tinyLocal.push((await submit('average', tiny.ir, tiny.vi)).batch);
+      tinyQueue.push(await submit('average', tiny.ir, tiny.vi, 'bench-tiny', [w.child.pid!]));
+      tinyLocal.push(await submit('average', tiny.ir, tiny.vi));
     }
     w.child.kill('SIGTERM');
     await w.done;
-    overhead = { pairs: tinyN, queueMsPerJob: (1000 * median(tinyQueue)) / tinyN, localMsPerPair: (1000 * median(tinyLocal)) / tinyN };
+    const q = summary(tinyQueue), l = summary(tinyLocal);
+    overhead = { pairs: tinyN, queueMsPerJob: (1000 * q.batchS) / tinyN, localMsPerPair: (1000 * l.batchS) / tinyN, queueCpuMsPerJob: q.cpuMsPerPair, localCpuMsPerPair: l.cpuMsPerPair.process };
   }
   const report = { data, runs, cpus: cpus().length, loadBefore, loadAfter: loadavg(), results, overhead };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    const line = (label: string, t: { batchS: number; wallS: number }, n: number) =>
-      `  ${label.padEnd(10)} ${t.batchS.toFixed(2).padStart(7)} s  ${(n / t.batchS).toFixed(2).padStart(6)} pairs/s  ${((1000 * t.batchS) / n).toFixed(0).padStart(5)} ms/pair  (process wall ${t.wallS.toFixed(1)} s)`;
+    type Row = ReturnType<typeof summary>;
+    const cpu = (c: Row['cpuMsPerPair'], queued: boolean) =>
+      queued ? `CPU per pair: workers ${c.workers.toFixed(0)} ms, submitter ${c.process.toFixed(1)} ms, redis ${c.redis.toFixed(1)} ms` : `CPU per pair ${c.process.toFixed(0)} ms`;
+    const line = (label: string, t: Row, n: number) =>
+      `  ${label.padEnd(10)} ${t.batchS.toFixed(2).padStart(7)} s  ${(n / t.batchS).toFixed(2).padStart(6)} pairs/s  ${((1000 * t.batchS) / n).toFixed(0).padStart(5)} ms/pair  (process wall ${t.wallS.toFixed(1)} s; ${cpu(t.cpuMsPerPair, label !== 'local')})`;
     process.stdout.write(`${stems.length} pairs of ${data}; ${runs} runs, medians; ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} -> ${report.loadAfter.map((l) => l.toFixed(2)).join(' ')}\n`);
     for (const r of results) {
       process.stdout.write(`${r.method}:\n`);
       for (const [label, key] of [['local', 'local'], ['1 worker', 'workers1'], ['2 workers', 'workers2']] as const) {
-        process.stdout.write(`${line(label, r[key] as { batchS: number; wallS: number }, stems.length)}\n`);
+        process.stdout.write(`${line(label, r[key] as Row, stems.length)}\n`);
       }
     }
-    if (overhead) process.stdout.write(`queue overhead: ${overhead.queueMsPerJob.toFixed(1)} ms per job (${tinyN} 8x8 pairs, 'average', 1 worker) vs ${overhead.localMsPerPair.toFixed(1)} ms per pair locally\n`);
+    if (overhead) {
+      const c = overhead.queueCpuMsPerJob;
+      process.stdout.write(
+        `queue overhead (${tinyN} 8x8 pairs, 'average', 1 worker): ${overhead.queueMsPerJob.toFixed(1)} ms per job vs ${overhead.localMsPerPair.toFixed(1)} ms per pair locally; ` +
+          `CPU per job: worker ${c.workers.toFixed(1)} ms, submitter ${c.process.toFixed(1)} ms, redis ${c.redis.toFixed(1)} ms vs ${overhead.localCpuMsPerPair.toFixed(1)} ms locally\n`,
+      );
+    }
   }
 } finally {
   for (const c of children) c.kill('SIGKILL');

@@ -65,6 +65,7 @@ export class JobQueue {
 
   /** Submits `jobs` (ids unique) and waits until every one has finished; outcomes in the order of `jobs`. */
   async run(jobs: readonly QueuedJob[], options: RunOptions = {}): Promise<{ outcomes: JobOutcome[]; reused: number }> {
+    if (jobs.length === 0) return { outcomes: [], reused: 0 };
     const { QueueEvents } = await import('bullmq');
     const byId = new Map(jobs.map((j, i) => [j.id, i]));
     const outcomes: (JobOutcome | undefined)[] = new Array(jobs.length);
@@ -154,9 +155,10 @@ export class JobQueue {
    */
   private async outcomeOf(id: string): Promise<JobOutcome | undefined> {
     const state = await this.queue.getJobState(id);
-    if (state !== 'completed' && state !== 'failed') return undefined;
-    const job = await this.queue.getJob(id);
-    if (!job) return undefined;
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return undefined;
+    const job = state === 'unknown' ? undefined : await this.queue.getJob(id);
+    // Called only for jobs that were added: one that is gone was removed by someone else (or expired).
+    if (!job) return { ok: false, error: { kind: 'internal', message: `job ${id} is no longer in the queue (removed by another submitter, or expired); submit again` } };
     if (state === 'failed') return { ok: false, error: parseFailure(job.failedReason) };
     const r = job.returnvalue as JobReturn;
     return { ok: true, result: r.result, warnings: r.warnings ?? [] };
