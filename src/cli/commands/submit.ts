@@ -43,27 +43,27 @@ export function submitCommand(): Command {
   const fuse = new Command('fuse')
     .summary('fuse a batch on the queue\'s workers (the options of isfuse fuse --ir-dir/--vis-dir/--out-dir)')
     .description(
-      'Puts one job per pair on the queue, shows the progress across all workers, waits, and prints the summary of\n' +
-        '`isfuse fuse`. Paths are made absolute: every worker must see the inputs and --out-dir at the same paths.\n' +
-        'Submitting the same work again (same input bytes, options and outputs) does no work twice: pairs whose job has\n' +
+      'Puts one job per pair on the queue, shows the progress across all workers, waits, and prints the summary of ' +
+        '`isfuse fuse`. Paths are made absolute: every worker must see the inputs and --out-dir at the same paths. ' +
+        'Submitting the same work again (same input bytes, options and outputs) does no work twice: pairs whose job has ' +
         'finished are reused, unfinished ones are waited for. A pair that fails is reported with its error; the rest go on.',
     );
   submitOptions(addFuseOptions(fuse))
     .option('--gather', 'workers send the fused files back through Redis and this process writes them into --out-dir (workers that see the inputs at the same paths but cannot write --out-dir)')
     .action(async (opts: FuseCliOptions & QueueCliOptions) => {
-    const queue = await JobQueue.open(opts.redis, opts.queue);
-    try {
-      process.exitCode = await fuseBatch(opts, queueFuseEngine(queue, opts));
-    } finally {
-      await queue.close();
-    }
-  });
+      const queue = await JobQueue.open(opts.redis, opts.queue);
+      try {
+        process.exitCode = await fuseBatch(opts, queueFuseEngine(queue, opts));
+      } finally {
+        await queue.close();
+      }
+    });
 
   const evaluate = new Command('eval')
     .summary('evaluate folders on the queue\'s workers (the options of isfuse eval)')
     .description(
-      'Puts one job per (infrared, visible, fused) triple on the queue, waits, and prints the report of `isfuse eval`\n' +
-        '(the same numbers: every triple is computed by the same function). Triples evaluated before (same bytes,\n' +
+      'Puts one job per (infrared, visible, fused) triple on the queue, waits, and prints the report of `isfuse eval` ' +
+        '(the same numbers: every triple is computed by the same function). Triples evaluated before (same bytes, ' +
         'convention and metrics) are reused. A triple that fails is reported with its error after the others ran.',
     );
   submitOptions(addEvalOptions(evaluate)).action(async (opts: EvalCliOptions & QueueCliOptions, cmd: Command) => {

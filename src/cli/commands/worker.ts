@@ -23,10 +23,10 @@ export function workerCommand(): Command {
   const cmd = new Command('worker')
     .summary('run fusion and evaluation jobs from a job queue (BullMQ on Redis) until stopped')
     .description(
-      'Takes the jobs that `isfuse submit` puts on the queue and runs them with the same functions as `isfuse fuse` and\n' +
-        '`isfuse eval`; start one on each machine (several per machine for more cores: a process computes the classical\n' +
-        'methods on one core). Input and output paths are those the submitter saw: every worker must see the files\n' +
-        'at the same paths (a shared folder). Outputs are written atomically. Stop with Ctrl-C or SIGTERM: a job in\n' +
+      'Takes the jobs that `isfuse submit` puts on the queue and runs them with the same functions as `isfuse fuse` and ' +
+        '`isfuse eval`; start one on each machine (several per machine for more cores: a process computes the classical ' +
+        'methods on one core). Input and output paths are those the submitter saw: every worker must see the files ' +
+        'at the same paths (a shared folder). Outputs are written atomically. Stop with Ctrl-C or SIGTERM: a job in ' +
         'flight is then taken over by another worker once its lock expires (--lock-duration), as for a killed worker.',
     );
   return addQueueOptions(cmd)
