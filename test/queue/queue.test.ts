@@ -212,7 +212,7 @@ test('a worker killed with SIGKILL mid-job loses nothing: another worker takes i
     await until('worker a to take a job', async () => (await queue.getActiveCount()) === 1);
     a.child.kill('SIGKILL');
     await a.done;
-    const b = await worker('q2', '--lock-duration', '1');
+    const b = await worker('q2', '--lock-duration', '2');
     const r = await submit;
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /fused 3 of 3 pairs/);
