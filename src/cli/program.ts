@@ -13,6 +13,7 @@ import { evalCommand } from './commands/eval.js';
 import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
+import { serveCommand } from './commands/serve.js';
 
 // dist/cli/program.js and src/cli/program.ts both sit two levels below package.json.
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,7 +24,7 @@ function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand(), evalCommand(), compareCommand(), trainCommand(), benchCommand()]) program.addCommand(cmd);
+  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand(), evalCommand(), compareCommand(), trainCommand(), benchCommand(), serveCommand()]) program.addCommand(cmd);
   overrideExits(program);
   return program;
 }
