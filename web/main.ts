@@ -28,7 +28,9 @@ export interface PageResult {
   channels: number;
   /** The fused 8-bit samples (as `isfuse fuse` would write them). */
   fused: number[];
-  scores: Record<Convention, Record<string, number>>;
+  /** Scores by convention; a convention that refused the pair (e.g. VIF needs 41x41) is in `scoreErrors`. */
+  scores: Partial<Record<Convention, Record<string, number>>>;
+  scoreErrors: Partial<Record<Convention, string>>;
   times: { decodeMs: number; fuseMs: number; metricsMs: number };
   warnings: string[];
 }
@@ -198,13 +200,19 @@ async function fusePair(): Promise<void> {
     showImages(irImg, visImg, result);
     status('scoring (mmif, vifb)...', 0.7);
     await paint();
-    const scores = {} as Record<Convention, Record<string, number>>;
-    for (const c of CONVENTIONS) scores[c] = await evaluate(irImg, visImg, result.image, { convention: c });
+    const scores: PageResult['scores'] = {}, scoreErrors: PageResult['scoreErrors'] = {};
+    for (const c of CONVENTIONS) {
+      try {
+        scores[c] = await evaluate(irImg, visImg, result.image, { convention: c });
+      } catch (e) {
+        scoreErrors[c] = errorText(e);
+      }
+    }
     const t3 = performance.now();
     const pair = ir.name.replace(/\.[^.]+$/, '');
     const page: PageResult = {
       pair, method: result.method, engine: engineLabel, width: result.image.width, height: result.image.height, channels: result.image.channels,
-      fused: [...result.image.data], scores, times: { decodeMs: t1 - t0, fuseMs: t2 - t1, metricsMs: t3 - t2 }, warnings,
+      fused: [...result.image.data], scores, scoreErrors, times: { decodeMs: t1 - t0, fuseMs: t2 - t1, metricsMs: t3 - t2 }, warnings,
     };
     last = { result, page };
     showScores(page);
@@ -335,19 +343,20 @@ for (const vp of Array.from(document.querySelectorAll<HTMLElement>('.viewport'))
 
 /** One pair's scores as `isfuse eval` reports a folder of one image. */
 function evaluation(page: PageResult, c: Convention): DirEvaluation {
-  const metrics = Object.keys(page.scores[c]);
-  const images = [{ name: page.pair, values: page.scores[c] }];
+  const values = page.scores[c] ?? {};
+  const metrics = Object.keys(values);
+  const images = [{ name: page.pair, values }];
   return { convention: c, metrics, images, count: 1, ...summarise(metrics, images), missing: [] };
 }
 
 function showScores(page: PageResult): void {
   const tables = CONVENTIONS.map((c) => {
     const t = document.createElement('table');
-    t.createCaption().textContent = `${CONVENTION_INFO[c].label}`;
+    t.createCaption().textContent = `${CONVENTION_INFO[c].label}${page.scoreErrors[c] ? `: ${page.scoreErrors[c]}` : ''}`;
     const head = t.createTHead().insertRow();
     for (const h of ['metric', 'value']) head.appendChild(Object.assign(document.createElement('th'), { textContent: h }));
     const body = t.createTBody();
-    for (const [m, v] of Object.entries(page.scores[c])) {
+    for (const [m, v] of Object.entries(page.scores[c] ?? {})) {
       const row = body.insertRow();
       row.insertCell().textContent = `${m} ${getMetric(c, m).higherIsBetter ? '↑' : '↓'}`;
       row.insertCell().textContent = formatNumber(v, 4);
@@ -371,6 +380,7 @@ function prepareDownloads(page: PageResult): void {
   const base = `${page.pair}-${page.method}`;
   $<HTMLCanvasElement>('c-fused').toBlob((b) => b && link('dl-png', b, `${base}.png`), 'image/png');
   for (const c of CONVENTIONS) {
+    if (!page.scores[c]) continue;
     link(`dl-${c}-json`, new Blob([formatResult(evaluation(page, c), 'json')], { type: 'application/json' }), `${base}-${c}.json`);
     link(`dl-${c}-csv`, new Blob([formatResult(evaluation(page, c), 'csv')], { type: 'text/csv' }), `${base}-${c}.csv`);
   }
