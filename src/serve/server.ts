@@ -109,7 +109,7 @@ export async function startWebServer(o: WebServerOptions = {}): Promise<WebServe
     }
   });
   app.get('/*', async (req, reply) => {
-    const path = new URL(req.url, 'http://localhost').pathname;
+    const path = req.url.split('?')[0]!; // as sent: no decoding, no normalising; it only has to equal a listed path
     const f = files.get(path === '/' ? '/index.html' : path);
     reply.headers(SECURITY_HEADERS);
     if (!f) return reply.code(404).type('text/plain').send('not found\n');
