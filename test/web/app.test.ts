@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -132,6 +132,31 @@ describe('web app (headless Chromium): page = CLI', { skip }, () => {
     let worst = 0;
     for (let i = 0; i < cli.data.length; i++) worst = Math.max(worst, Math.abs(result!.fused[i]! - cli.data[i]!));
     assert.ok(worst <= 1, `page (WebGPU) and CLI differ by ${worst} grey levels`);
+  });
+
+  test('JPEG (RoadScene): the browser decodes the samples sharp decodes (average fused in the page = isfuse fuse)', async (t) => {
+    const road = new URL('../../../shared/data/RoadScene/test/', import.meta.url).pathname;
+    const jpeg = { ir: join(road, 'ir', 'FLIR_00211.jpg'), vis: join(road, 'vi', 'FLIR_00211.jpg') };
+    if (!existsSync(jpeg.ir)) return t.skip(`no RoadScene pair at ${road}`);
+    const { result, error } = await fuseInPage(jpeg, 'average');
+    assert.equal(error, undefined);
+    assert.deepEqual(result!.fused, [...(await fuse(jpeg.ir, jpeg.vis, { method: 'average' })).image.data]);
+  });
+
+  test('a folder of pairs: paired by file name from ir/ and vi/, partnerless files named', async () => {
+    const folder = join(dir, 'set');
+    await mkdir(join(folder, 'ir'), { recursive: true });
+    await mkdir(join(folder, 'vi'), { recursive: true });
+    for (const s of ['b', 'a']) {
+      await copyFile(small.ir, join(folder, 'ir', `${s}.png`));
+      await copyFile(small.vis, join(folder, 'vi', `${s}.png`));
+    }
+    await copyFile(small.ir, join(folder, 'ir', 'lonely.png'));
+    await page.setInputFiles('#folder', folder);
+    await page.waitForFunction(() => (document.getElementById('pairs') as HTMLSelectElement).options.length === 2);
+    assert.deepEqual(await page.locator('#pairs option').allTextContents(), ['a', 'b']);
+    assert.match((await page.locator('#message').textContent())!, /1 file\(s\) without a partner: lonely/);
+    await page.waitForFunction(() => document.getElementById('name-vis')!.textContent!.startsWith('a.png'));
   });
 
   test('bad files: the CLI\'s messages (not an image; sizes differ)', async () => {
