@@ -11,13 +11,12 @@ import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { usageError } from '../core/errors.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
+
+export { DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT };
 
 /** The folder `npm run build:web` writes (scripts/build-web.mjs), at the package root. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist-web', import.meta.url));
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8080;
-/** Largest request body accepted (bytes): the app sends none, so anything large is refused with 413. */
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,7 +1,7 @@
 /** `isfuse serve`: the web app (fuse, compare and score pairs in the browser) on this machine. */
 import { Command } from 'commander';
 import { onInterrupt } from '../../core/cleanup.js';
-import { DEFAULT_HOST, DEFAULT_PORT, startWebServer } from '../../serve/server.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../serve/defaults.js';
 import { invalidParameter } from '../../core/errors.js';
 import { warn } from '../util.js';
 
@@ -26,6 +26,7 @@ export function serveCommand(): Command {
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface, reachable from other machines)', DEFAULT_HOST)
     .option('--root <dir>', 'folder of a built web app (default: the package\'s dist-web/)')
     .action(async (opts: { port: number; host: string; root?: string }) => {
+      const { startWebServer } = await import('../../serve/server.js'); // fastify loads only for this command
       const server = await startWebServer({ port: opts.port, host: opts.host, root: opts.root });
       if (!LOOPBACK.test(opts.host)) warn(`listening on ${opts.host}: other machines on the network can open this page`);
       process.stdout.write(`isfuse: serving the web app at ${server.url} (${server.files} files from ${server.root}); Ctrl-C stops\n`);
