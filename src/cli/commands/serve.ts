@@ -18,8 +18,8 @@ export function serveCommand(): Command {
   return new Command('serve')
     .summary('serve the web app: fuse, compare and score image pairs in the browser')
     .description(
-      'Serves the built web app (npm run build:web writes dist-web/) on this machine: open the printed address,\n' +
-        'drop an infrared and a visible image, fuse (in the browser: nothing is uploaded), compare and score.\n' +
+      'Serves the built web app (npm run build:web writes dist-web/) on this machine: open the printed address, ' +
+        'drop an infrared and a visible image, fuse (in the browser: nothing is uploaded), compare and score. ' +
         `Binds to ${DEFAULT_HOST} (this machine only) unless --host says otherwise. Ctrl-C stops it.`,
     )
     .option('--port <n>', 'port (0: any free port)', parsePort, DEFAULT_PORT)
