@@ -18,10 +18,12 @@ import { resolve } from 'node:path';
 import { DEFAULT_MODEL_PATH, shippedModelPath } from '../model/shipped-models.js';
 import { inputError, invalidParameter, usageError } from '../core/errors.js';
 import { plane, type Plane } from '../core/image.js';
-import { bilinearMatrix } from '../model/matrices.js';
-import { createRunner, type GateMap, type IsfuseRunner } from '../model/runner.js';
+import { createRunner, type IsfuseRunner } from '../model/runner.js';
 import { readIsfuseWeights } from '../model/weights.js';
 import type { Fuser, FuserOptions } from './types.js';
+import { checkPlanes, fuseWithRunner, type IsfusePlane } from './isfuse-run.js';
+
+export { upsampleGate, type IsfusePlane } from './isfuse-run.js';
 
 /** The default shipped model (model/shipped-models.ts); may be absent. */
 export const DEFAULT_WEIGHTS_PATH = DEFAULT_MODEL_PATH;
@@ -106,39 +108,6 @@ export async function clearIsfuseCache(): Promise<void> {
   }
 }
 
-function checkPlanes(ir: Plane, vis: Plane): void {
-  if (ir.width !== vis.width || ir.height !== vis.height) {
-    throw inputError(`isfuse: the two images differ in size (${ir.width}x${ir.height} and ${vis.width}x${vis.height})`);
-  }
-  if (ir.width < 4 || ir.height < 4) throw inputError(`the isfuse method needs images of at least 4x4 pixels (two 2x2 poolings), got ${ir.width}x${ir.height}`);
-}
-
-/** Bilinear (half-pixel, align_corners=False) resize of a gate map to width x height, on the host. */
-export function upsampleGate(g: GateMap, width: number, height: number): Plane {
-  const rh = bilinearMatrix(g.height, height);
-  const rw = bilinearMatrix(g.width, width);
-  const tmp = new Float64Array(height * g.width);
-  for (let y = 0; y < height; y++) {
-    for (let k = 0; k < g.height; k++) {
-      const a = rh[y * g.height + k];
-      if (a === 0) continue;
-      for (let x = 0; x < g.width; x++) tmp[y * g.width + x] += a * g.data[k * g.width + x];
-    }
-  }
-  const out = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = 0; k < g.width; k++) {
-        const a = rw[x * g.width + k];
-        if (a !== 0) s += a * tmp[y * g.width + k];
-      }
-      out[y * width + x] = s;
-    }
-  }
-  return plane(width, height, out);
-}
-
 /** The fused plane plus the three gates (g3, g4, g5: levels H/4, H/2, H) upsampled to the image size. */
 export interface FusedWithGates {
   readonly fused: Plane;
@@ -154,14 +123,9 @@ export interface FusedWithGates {
 export async function fuseWithGates(ir: Plane, vis: Plane, options?: FuserOptions): Promise<FusedWithGates> {
   const o = parseIsfuseOptions(options);
   checkPlanes(ir, vis);
-  const runner = await loadIsfuse(o);
-  const r = await runner.run({ ir: ir.data, vi: vis.data, height: ir.height, width: ir.width }, { gates: true, maxMemoryBytes: o.maxMemoryBytes });
-  const gates = r.gates!.map((g) => upsampleGate(g, ir.width, ir.height)) as [Plane, Plane, Plane];
-  return { fused: plane(ir.width, ir.height, r.fused), gates };
+  const r = await fuseWithRunner(await loadIsfuse(o), ir, vis, { gates: true, maxMemoryBytes: o.maxMemoryBytes });
+  return { fused: plane(ir.width, ir.height, r.data), gates: r.gates! };
 }
-
-/** A fused plane that may carry the upsampled gates (when `gates: true`). */
-export type IsfusePlane = Plane & { readonly gates?: readonly [Plane, Plane, Plane] };
 
 export const isfuse: Fuser = Object.freeze({
   name: 'isfuse',
@@ -176,13 +140,7 @@ export const isfuse: Fuser = Object.freeze({
   }),
   async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<IsfusePlane> {
     const o = parseIsfuseOptions(options);
-    if (o.gates) {
-      const r = await fuseWithGates(ir, vis, options);
-      return Object.assign(r.fused, { gates: r.gates });
-    }
     checkPlanes(ir, vis);
-    const runner = await loadIsfuse(o);
-    const r = await runner.run({ ir: ir.data, vi: vis.data, height: ir.height, width: ir.width }, { maxMemoryBytes: o.maxMemoryBytes });
-    return plane(ir.width, ir.height, r.fused);
+    return fuseWithRunner(await loadIsfuse(o), ir, vis, o);
   },
 });

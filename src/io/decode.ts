@@ -90,7 +90,8 @@ export async function decodeBuffer(buf: Uint8Array, name: string, options: Decod
   return { width: info.width, height: info.height, channels, bitDepth: sixteen ? 16 : 8, data };
 }
 
-function checkSize(name: string, width: number, height: number, maxPixels: number): void {
+/** The size checks of every decode (the web app's too): zero size, and the pixel limit. */
+export function checkSize(name: string, width: number, height: number, maxPixels: number): void {
   if (!(width > 0 && height > 0)) throw inputError(`${name}: image has zero size (${width}x${height})`);
   if (width * height > maxPixels) {
     throw inputError(

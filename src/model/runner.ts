@@ -112,7 +112,17 @@ export interface OnnxRunnerOptions {
   readonly profilePrefix?: string;
   /** Tiling defaults of this runner's runs ({@link RunOptions.tiles}, {@link RunOptions.tileSize}). */
   readonly tiling?: TilingOptions;
+  /**
+   * The onnxruntime module to run on (default onnxruntime-node): the web app passes onnxruntime-web, whose API is
+   * the same (onnxruntime-common), so the page runs this runner, graphs and tiles included.
+   */
+  readonly runtime?: OnnxRuntime;
+  /** Execution providers in order of preference (default: the runtime's own, the CPU for onnxruntime-node). */
+  readonly executionProviders?: readonly string[];
 }
+
+/** An onnxruntime module: onnxruntime-node, or onnxruntime-web (the same onnxruntime-common API). */
+export type OnnxRuntime = Pick<typeof import('onnxruntime-node'), 'InferenceSession' | 'Tensor'>;
 
 /**
  * The runner-wide tiling defaults of runners created without `tiling` (as the CLI's and fuse()'s are): for
@@ -153,7 +163,7 @@ function sessionCache<S extends { release(): Promise<void> }>(max: number) {
 
 /** onnxruntime engine: a graph per image size (or per tile shape, for tiled runs), built and cached on first use. */
 export async function createOnnxRunner(values: StateValues, backend: ActiveBackend, o: OnnxRunnerOptions = {}): Promise<IsfuseRunner> {
-  const ort = await loadOnnxRuntime();
+  const ort = o.runtime ?? (await loadOnnxRuntime());
   type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   // onnxruntime's CPU arena off: it grows in powers of two and keeps its peak after a run, once per session
   // (measured at 1024 x 1024: 17 U with it, 8 U without, U = one 32-channel map; same speed), and a tiled
@@ -164,6 +174,7 @@ export async function createOnnxRunner(values: StateValues, backend: ActiveBacke
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     enableCpuMemArena: false,
+    ...(o.executionProviders ? { executionProviders: [...o.executionProviders] } : {}),
     ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
   } as const;
   const sessions = sessionCache<Session>(MAX_SESSIONS);

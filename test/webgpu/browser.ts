@@ -78,6 +78,13 @@ export interface WebGpuPage {
 /** Chromium's software adapter (the default: what CI has), or whatever GPU its Vulkan driver offers. */
 const ADAPTER_FLAGS = { swiftshader: ['--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'], gpu: [] as string[] };
 
+/** Headless Chromium with these tests' flags (off the network; WebGPU on the chosen adapter). */
+export function launchChromium(adapter: keyof typeof ADAPTER_FLAGS = 'swiftshader'): Promise<Browser> {
+  const exe = chromiumPath();
+  if (!exe) throw new Error(SKIP_REASON);
+  return chromium.launch({ executablePath: exe, headless: true, args: [...FLAGS, ...ADAPTER_FLAGS[adapter]] });
+}
+
 /** Bundles `entry` for the browser, serves it on 127.0.0.1 and opens it in headless Chromium. */
 export async function openWebGpuPage(entry: string, adapter: keyof typeof ADAPTER_FLAGS = 'swiftshader'): Promise<WebGpuPage> {
   const exe = chromiumPath();
@@ -96,7 +103,7 @@ export async function openWebGpuPage(entry: string, adapter: keyof typeof ADAPTE
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: exe, headless: true, args: [...FLAGS, ...ADAPTER_FLAGS[adapter]] });
+    browser = await launchChromium(adapter);
     const page = await browser.newPage();
     const errors: string[] = [];
     let console: string[] = [];
