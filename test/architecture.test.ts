@@ -17,7 +17,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   fusion: ['core', 'filters', 'io', 'model'],
   train: ['core', 'data', 'model', 'metrics'],
   bench: ['core', 'model', 'train'],
-  cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench'],
+  robust: ['core', 'filters', 'io', 'train', 'fusion', 'metrics'],
+  cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'robust'],
 };
 
 const src = resolve(new URL('../src', import.meta.url).pathname);

@@ -1,0 +1,332 @@
+/**
+ * The cell runner of `isfuse bench robust` (docs/ROBUSTNESS.md#protocol). A cell is (method, corruption, severity)
+ * over every pair; the clean inputs are the cell ('clean', 0). For each pair of a cell: corrupt the inputs
+ * (corruptions.ts), fuse them with the library's `fuse` (the pipeline `isfuse fuse` runs), score the fused image
+ * against the CLEAN sources with the mmif metrics (`evaluate`, as `isfuse eval` does), and measure how far it moved
+ * from the method's fused clean image (stability: mmif SSIM of the pair, and PSNR with peak 255).
+ *
+ * Resumable: each finished cell is one JSON file, written atomically (`OUT/cells/<method>/<corruption>-<severity>.json`);
+ * `OUT/run.json` holds the run's options. A run into a folder with the same options skips the finished cells; a
+ * folder holding a run with other options is refused unless `overwrite` (which removes that run's files first).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { inputError, usageError } from '../core/errors.js';
+import type { RasterImage } from '../core/image.js';
+import { plane64 } from '../core/image.js';
+import { grayMmif } from '../io/color.js';
+import { decodeImage } from '../io/decode.js';
+import { writeFileAtomic } from '../io/encode.js';
+import { pairByStem } from '../io/folders.js';
+import { fuse } from '../fusion/fuse.js';
+import type { FuserOptions } from '../fusion/types.js';
+import { evaluate } from '../metrics/evaluate.js';
+import { mse } from '../metrics/mmif/mse.js';
+import { ssimPair } from '../metrics/mmif/ssim.js';
+import { resolveMetrics } from '../metrics/registry.js';
+import { corruptPair, getCorruption, severitiesOf, toImage01, toRaster8, type Corruption } from './corruptions.js';
+
+/** A method under test: a label, the registered method and its options (ISFuse: `{ weights }`). */
+export interface RobustMethod {
+  readonly name: string;
+  readonly method: string;
+  readonly methodOptions?: FuserOptions;
+}
+
+export interface RobustOptions {
+  readonly irDir: string;
+  readonly visDir: string;
+  /** Use the first N pairs (natural stem order); default all. */
+  readonly pairs?: number;
+  readonly methods: readonly RobustMethod[];
+  /** Corruption names (corruptions.ts). */
+  readonly corruptions: readonly string[];
+  /** Severities 1..5 to run (single-level corruptions run once whatever this says). */
+  readonly severities: readonly number[];
+  /** mmif metric names. */
+  readonly metrics: readonly string[];
+  readonly seed: number;
+  readonly out: string;
+  /** Replace a run with other options in `out`. */
+  readonly overwrite?: boolean;
+  /** Called once the work is known (`total` pair-method units), then after each unit. */
+  readonly onProgress?: (done: number, total: number, item: string) => void;
+}
+
+/** The stability of one fused image: how close fused(corrupted) stays to fused(clean). */
+export interface Stability {
+  /** mmif SSIM (7x7 box, skimage 0.19 defaults) between the two fused gray images. */
+  readonly SSIM: number;
+  /** 10 log10(255^2 / MSE) between them, dB; identical images give {@link PSNR_CAP}. */
+  readonly PSNR: number;
+}
+
+/** PSNR of identical images (JSON holds no infinity). */
+export const PSNR_CAP = 100;
+
+export interface PairResult {
+  readonly name: string;
+  /** Fusion metrics against the clean sources. */
+  readonly values: Record<string, number>;
+  /** Absent in the clean cell. */
+  readonly stability?: Stability;
+}
+
+export interface Cell {
+  readonly method: string;
+  /** 'clean' or a corruption name. */
+  readonly corruption: string;
+  /** 0 for clean. */
+  readonly severity: number;
+  readonly pairs: readonly PairResult[];
+}
+
+/** What run.json records: everything a cell's values depend on. */
+export interface RunRecord {
+  readonly tool: 'isfuse bench robust';
+  readonly version: 1;
+  readonly irDir: string;
+  readonly visDir: string;
+  readonly pairs: readonly string[];
+  readonly methods: readonly (RobustMethod & { readonly weightsSha256?: string })[];
+  readonly corruptions: readonly { readonly name: string; readonly target: string; readonly levels: readonly string[] }[];
+  readonly severities: readonly number[];
+  readonly metrics: readonly string[];
+  readonly seed: number;
+}
+
+export interface RobustRun {
+  readonly record: RunRecord;
+  readonly cells: readonly Cell[];
+  /** The first pair's inputs and fused images at the highest severity of each corruption, for the contact sheet. */
+  readonly sheet: SheetSource;
+  /** Cells computed now (the rest were read from `out`). */
+  readonly computed: number;
+}
+
+export interface SheetSource {
+  readonly pair: string;
+  readonly rows: readonly { readonly label: string; readonly ir: RasterImage; readonly vis: RasterImage; readonly fused: readonly RasterImage[] }[];
+}
+
+export const RUN_FILE = 'run.json';
+export const CELLS_DIR = 'cells';
+
+/** A method label usable as a folder name. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Cell file of (method, corruption, severity). */
+export function cellPath(out: string, method: string, corruption: string, severity: number): string {
+  return join(out, CELLS_DIR, method, `${corruption}-${severity}.json`);
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** The run record of the options (reads the data folder's stems and hashes weights files). */
+async function runRecord(o: RobustOptions, stems: readonly string[], corruptions: readonly Corruption[]): Promise<RunRecord> {
+  const methods = [];
+  for (const m of o.methods) {
+    const w = m.methodOptions?.weights;
+    methods.push({ ...m, ...(typeof w === 'string' ? { weightsSha256: await sha256(w) } : {}) });
+  }
+  return {
+    tool: 'isfuse bench robust',
+    version: 1,
+    irDir: resolve(o.irDir),
+    visDir: resolve(o.visDir),
+    pairs: stems,
+    methods,
+    corruptions: corruptions.map((c) => ({ name: c.name, target: c.target, levels: c.levels })),
+    severities: o.severities,
+    metrics: o.metrics,
+    seed: o.seed,
+  };
+}
+
+/** JSON with non-finite numbers as null (read back as NaN). */
+const toJson = (v: unknown): string => `${JSON.stringify(v, null, 1)}\n`;
+
+function checkOptions(o: RobustOptions): void {
+  if (o.methods.length === 0) throw usageError('bench robust needs at least one method');
+  const seen = new Set<string>();
+  for (const m of o.methods) {
+    if (!NAME.test(m.name)) throw usageError(`method label '${m.name}' must be letters, digits, '.', '_' or '-' (it names a folder)`);
+    if (seen.has(m.name)) throw usageError(`method '${m.name}' is given twice`);
+    seen.add(m.name);
+  }
+  if (o.severities.length === 0 || o.severities.some((s) => !(Number.isInteger(s) && s >= 1 && s <= 5))) {
+    throw usageError(`severities must be integers from 1 to 5, got ${o.severities.join(',')}`);
+  }
+  if (!(Number.isInteger(o.seed) && o.seed >= 0)) throw usageError(`seed must be a non-negative integer, got ${o.seed}`);
+}
+
+/**
+ * Checks `out` against the run record: a new folder, or one holding the same run, is fine (the latter resumes);
+ * another run is refused unless `overwrite`, which removes its files.
+ * @returns true when an earlier run with the same options is continued.
+ */
+async function prepareOut(out: string, record: RunRecord, overwrite: boolean): Promise<boolean> {
+  const runFile = join(out, RUN_FILE);
+  let names: string[] = [];
+  try {
+    names = await readdir(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw inputError(`--out '${out}' cannot be read: ${(e as Error).message}`, e);
+  }
+  if (names.length > 0) {
+    const earlier = existsSync(runFile) ? await readFile(runFile, 'utf8') : undefined;
+    if (earlier === toJson(record)) return true;
+    if (!overwrite) {
+      const what = earlier === undefined ? `files that are not a bench robust run (${names.slice(0, 3).join(', ')})` : 'a bench robust run with other options (run.json differs)';
+      throw usageError(`--out '${out}' holds ${what}; choose another --out, or pass --overwrite to replace ${earlier === undefined ? 'its contents' : 'that run'}`);
+    }
+    if (earlier === undefined) throw usageError(`--out '${out}' holds files that are not a bench robust run; --overwrite replaces only a bench robust run: choose another --out`);
+    for (const n of names) await rm(join(out, n), { recursive: true, force: true });
+  }
+  await mkdir(out, { recursive: true });
+  await writeFileAtomic(runFile, toJson(record));
+  return false;
+}
+
+async function readCell(path: string): Promise<Cell | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const cell = JSON.parse(text, (_k, v) => (v === null ? NaN : v)) as Cell;
+  return cell;
+}
+
+/** The 8-bit mmif gray image of a fused raster (values 0..255). */
+function gray8(img: RasterImage): Uint8Array {
+  return Uint8Array.from(grayMmif(img));
+}
+
+/** Stability of `fused` against the clean fused gray image. */
+export function stabilityOf(clean: Uint8Array, fused: Uint8Array, width: number, height: number): Stability {
+  const a = plane64(width, height, Float64Array.from(clean)), b = plane64(width, height, Float64Array.from(fused));
+  const e = mse(a, a, b);
+  return { SSIM: ssimPair(a, b), PSNR: e === 0 ? PSNR_CAP : Math.min(PSNR_CAP, 10 * Math.log10((255 * 255) / e)) };
+}
+
+/**
+ * Runs (or continues) a robustness benchmark. See the module comment.
+ * @throws IsfuseError (usage) for bad options or an `out` holding another run; (input) for unreadable data.
+ */
+export async function runRobust(o: RobustOptions): Promise<RobustRun> {
+  checkOptions(o);
+  const corruptions = o.corruptions.map(getCorruption);
+  const metrics = resolveMetrics('mmif', o.metrics).map((m) => m.name);
+  const { pairs: all } = await pairByStem([
+    { dir: o.irDir, what: 'infrared folder' },
+    { dir: o.visDir, what: 'visible folder' },
+  ]);
+  if (all.length === 0) throw inputError(`no image pairs (same file stem) in '${o.irDir}' and '${o.visDir}'`);
+  const chosen = all.slice(0, o.pairs ?? all.length);
+  const record = await runRecord({ ...o, metrics }, chosen.map((p) => p.stem), corruptions);
+  await prepareOut(o.out, record, o.overwrite === true);
+
+  // The clean inputs, as 8-bit rasters (the corrupted ones are quantised the same way).
+  const pairs: { name: string; ir: RasterImage; vis: RasterImage }[] = [];
+  for (const p of chosen) {
+    const [ir, vis] = [await decodeImage(p.paths[0]!), await decodeImage(p.paths[1]!)];
+    pairs.push({ name: p.stem, ir: toRaster8(toImage01(ir)), vis: toRaster8(toImage01(vis)) });
+  }
+
+  const groups: { corruption: Corruption | undefined; severity: number }[] = [{ corruption: undefined, severity: 0 }];
+  for (const c of corruptions) for (const s of severitiesOf(c, o.severities)) groups.push({ corruption: c, severity: s });
+  const cells = new Map<string, Cell>();
+  const key = (m: string, c: string, s: number): string => `${m}\u0000${c}\u0000${s}`;
+  const todo = new Map<(typeof groups)[number], RobustMethod[]>();
+  for (const g of groups) {
+    const name = g.corruption?.name ?? 'clean';
+    for (const m of o.methods) {
+      const cell = await readCell(cellPath(o.out, m.name, name, g.severity));
+      if (cell) cells.set(key(m.name, name, g.severity), cell);
+      else todo.set(g, [...(todo.get(g) ?? []), m]);
+    }
+  }
+  // Methods with any corrupted cell to do need their clean fused images (re-fused when the clean cell is done).
+  const needClean = o.methods.filter((m) => [...todo].some(([g, ms]) => g.corruption && ms.includes(m)));
+  const cleanTodo = todo.get(groups[0]!) ?? [];
+  const cleanMethods = o.methods.filter((m) => needClean.includes(m) || cleanTodo.includes(m));
+  const total = pairs.length * (cleanMethods.length + [...todo].filter(([g]) => g.corruption).reduce((s, [, ms]) => s + ms.length, 0));
+  let done = 0;
+  o.onProgress?.(0, total, '');
+  const tick = (item: string): void => o.onProgress?.(++done, total, item);
+
+  const sheetPair = pairs[0]!;
+  const top = new Map<string, number>();
+  for (const g of groups) if (g.corruption) top.set(g.corruption.name, Math.max(top.get(g.corruption.name) ?? 0, g.severity));
+  const sheetFused = new Map<string, RasterImage>();
+
+  const fuseOne = async (m: RobustMethod, ir: RasterImage, vis: RasterImage): Promise<RasterImage> =>
+    (await fuse(ir, vis, { method: m.method, methodOptions: m.methodOptions })).image;
+  const score = (p: (typeof pairs)[number], fused: RasterImage): Promise<Record<string, number>> => evaluate(p.ir, p.vis, fused, { metrics });
+  const write = async (cell: Cell): Promise<void> => {
+    const path = cellPath(o.out, cell.method, cell.corruption, cell.severity);
+    await mkdir(join(o.out, CELLS_DIR, cell.method), { recursive: true });
+    await writeFileAtomic(path, toJson(cell));
+    cells.set(key(cell.method, cell.corruption, cell.severity), cell);
+  };
+
+  let computed = 0;
+  const clean = new Map<string, Uint8Array[]>();
+  for (const m of cleanMethods) {
+    const scoreIt = cleanTodo.includes(m);
+    const grays: Uint8Array[] = [];
+    const results: PairResult[] = [];
+    for (const p of pairs) {
+      const fused = await fuseOne(m, p.ir, p.vis);
+      grays.push(gray8(fused));
+      if (p === sheetPair) sheetFused.set(key(m.name, 'clean', 0), fused);
+      if (scoreIt) results.push({ name: p.name, values: await score(p, fused) });
+      tick(`${m.name} clean ${p.name}`);
+    }
+    clean.set(m.name, grays);
+    if (scoreIt) {
+      await write({ method: m.name, corruption: 'clean', severity: 0, pairs: results });
+      computed++;
+    }
+  }
+
+  for (const [g, ms] of todo) {
+    const c = g.corruption;
+    if (!c) continue;
+    const results = new Map<string, PairResult[]>(ms.map((m) => [m.name, []]));
+    for (const [k, p] of pairs.entries()) {
+      const x = await corruptPair(p, c, g.severity, o.seed);
+      for (const m of ms) {
+        const fused = await fuseOne(m, x.ir, x.vis);
+        if (p === sheetPair && g.severity === top.get(c.name)) sheetFused.set(key(m.name, c.name, g.severity), fused);
+        results.get(m.name)!.push({ name: p.name, values: await score(p, fused), stability: stabilityOf(clean.get(m.name)![k]!, gray8(fused), fused.width, fused.height) });
+        tick(`${m.name} ${c.name}-${g.severity} ${p.name}`);
+      }
+    }
+    for (const m of ms) {
+      await write({ method: m.name, corruption: c.name, severity: g.severity, pairs: results.get(m.name)! });
+      computed++;
+    }
+  }
+
+  // The contact sheet's images: those not made above (a resumed run) are made now.
+  const rows: SheetSource['rows'][number][] = [];
+  for (const g of groups) {
+    if (g.corruption && g.severity !== top.get(g.corruption.name)) continue;
+    const name = g.corruption?.name ?? 'clean';
+    const x = g.corruption ? await corruptPair(sheetPair, g.corruption, g.severity, o.seed) : sheetPair;
+    const fused = [];
+    for (const m of o.methods) fused.push(sheetFused.get(key(m.name, name, g.severity)) ?? (await fuseOne(m, x.ir, x.vis)));
+    rows.push({ label: g.corruption ? (g.corruption.levels.length > 1 ? `${name} s${g.severity}` : name) : 'clean', ir: x.ir, vis: x.vis, fused });
+  }
+
+  const ordered: Cell[] = [];
+  for (const m of o.methods) for (const g of groups) ordered.push(cells.get(key(m.name, g.corruption?.name ?? 'clean', g.severity))!);
+  return { record, cells: ordered, sheet: { pair: sheetPair.name, rows }, computed };
+}
