@@ -4,15 +4,18 @@
  *
  * A corruption works as a camera or a link would: on the input's own samples (visible RGB or gray, infrared gray),
  * as floats in [0, 1], and its result is quantised back to 8 bits (round, clamp) before the normal fusion pipeline
- * reads it. 16-bit inputs are reduced to 8 bits first (v / 257). Every random draw comes from an {@link Rng} seeded
- * from (seed, pair, corruption, severity) ({@link corruptionSeed}), so a cell is reproducible on its own.
+ * reads it. 16-bit inputs are reduced to 8 bits first. Every random draw comes from an {@link Rng} seeded from
+ * (seed, pair, corruption) ({@link corruptionSeed}): a cell is reproducible on its own, and the severities of one
+ * pair share their draws (the same noise field, blur angle, shift direction, warp field; the holes of a severity
+ * include those of the lower ones), so a severity changes only the magnitude and the curves over severity are smooth.
  */
-import sharp from 'sharp';
 import { unknownName, usageError } from '../core/errors.js';
 import type { RasterImage } from '../core/image.js';
 import { Rng } from '../core/random.js';
 import { gaussianBlurReplicate } from '../filters/gaussian.js';
 import { filter2dReplicate, type Kernel2d } from '../filters/kernel2d.js';
+import { decodeBuffer } from '../io/decode.js';
+import { encodeImage } from '../io/encode.js';
 import { HOLE_P_SQUARE, HOLE_RADIUS, HOLE_SQUARE, rasterizeHoles, type Hole } from '../train/masks.js';
 
 /** An image as floats in [0, 1], interleaved like a {@link RasterImage} (1 or 3 channels). */
@@ -211,7 +214,8 @@ export const CORRUPTIONS: readonly Corruption[] = [
     params: [0.01, 0.02, 0.04, 0.06, 0.09],
     show: (s) => `sigma ${s}`,
     apply: (img, s, rng) => {
-      const offsets = Float32Array.from({ length: img.width }, () => s * normal(rng));
+      const offsets = new Float32Array(img.width);
+      for (let x = 0; x < img.width; x++) offsets[x] = s * normal(rng);
       return mapSamples(img, (v, i) => v + offsets[Math.floor(i / img.channels) % img.width]!);
     },
   }),
@@ -297,16 +301,14 @@ export const CORRUPTIONS: readonly Corruption[] = [
   define({
     name: 'jpeg',
     target: 'both',
-    what: 'JPEG compression of both inputs at `quality` (libjpeg through sharp, 4:2:0 chroma as cameras store it)',
+    what: 'JPEG compression of both inputs at `quality` (isfuse\'s JPEG encoder: libjpeg through sharp, 4:4:4 chroma)',
     source: 'ImageNet-C JPEG',
     params: [40, 25, 15, 10, 5],
     show: (q) => `quality ${q}`,
     apply: async (img, q) => {
-      const raw = { width: img.width, height: img.height, channels: img.channels };
-      const bytes = await sharp(quantise(img), { raw }).jpeg({ quality: q, chromaSubsampling: '4:2:0' }).toBuffer();
-      const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
-      if (info.channels !== img.channels) throw new Error(`jpeg: decoded ${info.channels} channels, expected ${img.channels}`);
-      return like(img, Float32Array.from(data, (v) => v / 255));
+      const decoded = await decodeBuffer(await encodeImage(toRaster8(img), { format: 'jpeg', quality: q }), `JPEG at quality ${q}`);
+      if (decoded.channels !== img.channels) throw new Error(`jpeg: decoded ${decoded.channels} channels, expected ${img.channels}`);
+      return toImage01(decoded);
     },
   }),
   occlusion('ir'),
@@ -377,7 +379,11 @@ const ELASTIC_SPACING = 48;
  */
 export function elasticField(width: number, height: number, amplitude: number, rng: Rng): { dx: Float32Array; dy: Float32Array } {
   const gw = Math.ceil((width - 1) / ELASTIC_SPACING) + 1, gh = Math.ceil((height - 1) / ELASTIC_SPACING) + 1;
-  const grid = (): Float64Array => gaussianBlurReplicate({ width: gw, height: gh, data: Float64Array.from({ length: gw * gh }, () => normal(rng)) }, 2, 1).data;
+  const grid = (): Float64Array => {
+    const g = new Float64Array(gw * gh);
+    for (let i = 0; i < g.length; i++) g[i] = normal(rng);
+    return gaussianBlurReplicate({ width: gw, height: gh, data: g }, 2, 1).data;
+  };
   const gx = grid(), gy = grid();
   const dx = new Float32Array(width * height), dy = new Float32Array(width * height);
   let max = 0;
@@ -455,10 +461,10 @@ export function severitiesOf(c: Corruption, asked: readonly number[]): number[] 
   return c.levels.length === 1 ? [1] : asked.filter((s) => s >= 1 && s <= c.levels.length);
 }
 
-/** The seed of one cell's draws: FNV-1a over "seed/pair/corruption/severity", so every cell has its own stream. */
-export function corruptionSeed(seed: number, pair: string, corruption: string, severity: number): number {
+/** The seed of a pair's draws under a corruption (every severity): FNV-1a over "seed/pair/corruption". */
+export function corruptionSeed(seed: number, pair: string, corruption: string): number {
   let h = 0x811c9dc5;
-  for (const ch of `${seed}/${pair}/${corruption}/${severity}`) {
+  for (const ch of `${seed}/${pair}/${corruption}`) {
     h ^= ch.codePointAt(0)!;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
@@ -467,13 +473,20 @@ export function corruptionSeed(seed: number, pair: string, corruption: string, s
 
 /** A raster's samples in [0, 1] (8-bit / 255; 16-bit / 65535). */
 export function toImage01(img: RasterImage): Image01 {
-  const k = img.bitDepth === 16 ? 65535 : 255;
-  return { width: img.width, height: img.height, channels: img.channels, data: Float32Array.from(img.data, (v) => v / k) };
+  const k = 1 / (img.bitDepth === 16 ? 65535 : 255);
+  const data = new Float32Array(img.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = img.data[i]! * k;
+  return { width: img.width, height: img.height, channels: img.channels, data };
 }
 
 /** round(255 v), clamped to 0..255 (NaN -> 0). */
 function quantise(img: Image01): Uint8Array {
-  return Uint8Array.from(img.data, (v) => (v > 0 ? Math.min(255, Math.round(v * 255)) : 0));
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = img.data[i]! * 255;
+    out[i] = v > 0 ? (v < 255 ? Math.round(v) : 255) : 0;
+  }
+  return out;
 }
 
 /** The 8-bit raster of an image in [0, 1]. */
@@ -494,7 +507,7 @@ export async function corruptPair(
   if (!(Number.isInteger(severity) && severity >= 1 && severity <= corruption.levels.length)) {
     throw usageError(`corruption ${corruption.name} has severities 1..${corruption.levels.length}, not ${severity}`);
   }
-  const rng = new Rng(corruptionSeed(seed, pair.name, corruption.name, severity));
+  const rng = new Rng(corruptionSeed(seed, pair.name, corruption.name));
   const run = async (img: RasterImage, hit: boolean): Promise<RasterImage> => {
     const x = toImage01(img);
     return toRaster8(hit ? await corruption.apply(x, severity, rng) : x);

@@ -205,12 +205,12 @@ async function readCell(path: string): Promise<Cell | undefined> {
 
 /** The 8-bit mmif gray image of a fused raster (values 0..255). */
 function gray8(img: RasterImage): Uint8Array {
-  return Uint8Array.from(grayMmif(img));
+  return new Uint8Array(grayMmif(img));
 }
 
 /** Stability of `fused` against the clean fused gray image. */
 export function stabilityOf(clean: Uint8Array, fused: Uint8Array, width: number, height: number): Stability {
-  const a = plane64(width, height, Float64Array.from(clean)), b = plane64(width, height, Float64Array.from(fused));
+  const a = plane64(width, height, new Float64Array(clean)), b = plane64(width, height, new Float64Array(fused));
   const e = mse(a, a, b);
   return { SSIM: ssimPair(a, b), PSNR: e === 0 ? PSNR_CAP : Math.min(PSNR_CAP, 10 * Math.log10((255 * 255) / e)) };
 }
@@ -276,24 +276,32 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     cells.set(key(cell.method, cell.corruption, cell.severity), cell);
   };
 
+  // Each pair is fused by every method in turn; the next method's fusion starts before this one's scoring, so that
+  // the network (onnxruntime, on its own thread) runs while the metrics compute on this one.
+  const eachFused = async (ms: readonly RobustMethod[], ir: RasterImage, vis: RasterImage, each: (m: RobustMethod, fused: RasterImage) => Promise<void>): Promise<void> => {
+    let next = ms.length > 0 ? fuseOne(ms[0]!, ir, vis) : undefined;
+    for (let i = 0; i < ms.length; i++) {
+      const fused = await next!;
+      next = i + 1 < ms.length ? fuseOne(ms[i + 1]!, ir, vis) : undefined;
+      next?.catch(() => {}); // a failure is thrown where it is awaited
+      await each(ms[i]!, fused);
+    }
+  };
+
   let computed = 0;
-  const clean = new Map<string, Uint8Array[]>();
-  for (const m of cleanMethods) {
-    const scoreIt = cleanTodo.includes(m);
-    const grays: Uint8Array[] = [];
-    const results: PairResult[] = [];
-    for (const p of pairs) {
-      const fused = await fuseOne(m, p.ir, p.vis);
-      grays.push(gray8(fused));
+  const clean = new Map<string, Uint8Array[]>(cleanMethods.map((m) => [m.name, []]));
+  const cleanResults = new Map<string, PairResult[]>(cleanTodo.map((m) => [m.name, []]));
+  for (const p of pairs) {
+    await eachFused(cleanMethods, p.ir, p.vis, async (m, fused) => {
+      clean.get(m.name)!.push(gray8(fused));
       if (p === sheetPair) sheetFused.set(key(m.name, 'clean', 0), fused);
-      if (scoreIt) results.push({ name: p.name, values: await score(p, fused) });
+      cleanResults.get(m.name)?.push({ name: p.name, values: await score(p, fused) });
       tick(`${m.name} clean ${p.name}`);
-    }
-    clean.set(m.name, grays);
-    if (scoreIt) {
-      await write({ method: m.name, corruption: 'clean', severity: 0, pairs: results });
-      computed++;
-    }
+    });
+  }
+  for (const m of cleanTodo) {
+    await write({ method: m.name, corruption: 'clean', severity: 0, pairs: cleanResults.get(m.name)! });
+    computed++;
   }
 
   for (const [g, ms] of todo) {
@@ -302,12 +310,11 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     const results = new Map<string, PairResult[]>(ms.map((m) => [m.name, []]));
     for (const [k, p] of pairs.entries()) {
       const x = await corruptPair(p, c, g.severity, o.seed);
-      for (const m of ms) {
-        const fused = await fuseOne(m, x.ir, x.vis);
+      await eachFused(ms, x.ir, x.vis, async (m, fused) => {
         if (p === sheetPair && g.severity === top.get(c.name)) sheetFused.set(key(m.name, c.name, g.severity), fused);
         results.get(m.name)!.push({ name: p.name, values: await score(p, fused), stability: stabilityOf(clean.get(m.name)![k]!, gray8(fused), fused.width, fused.height) });
         tick(`${m.name} ${c.name}-${g.severity} ${p.name}`);
-      }
+      });
     }
     for (const m of ms) {
       await write({ method: m.name, corruption: c.name, severity: g.severity, pairs: results.get(m.name)! });
