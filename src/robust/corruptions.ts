@@ -237,7 +237,7 @@ export const CORRUPTIONS: readonly Corruption[] = [
     name: 'low-light-vis',
     target: 'vis',
     what: 'low light: x -> gain * x^gamma (darker, shadows crushed)',
-    source: 'gamma/illumination degradation as in low-light enhancement benchmarks (LOL)',
+    source: 'the usual synthetic low-light model (gamma darkening with a gain)',
     params: [
       { gamma: 1.2, gain: 0.8 },
       { gamma: 1.5, gain: 0.6 },
@@ -252,7 +252,7 @@ export const CORRUPTIONS: readonly Corruption[] = [
     name: 'overexposure-vis',
     target: 'vis',
     what: 'over-exposure: x -> min(1, gain * x) (highlights clipped)',
-    source: 'over-exposure as in ControlFusion / DDcGAN-style exposure tests',
+    source: 'a clipped exposure gain (a camera exposing too long)',
     params: [1.4, 1.8, 2.3, 3, 4],
     show: (g) => `gain ${g}`,
     apply: (img, g) => mapSamples(img, (v) => g * v),
@@ -419,9 +419,9 @@ function occlusion(target: 'ir' | 'vis'): Corruption {
     name: `occlusion-${target}`,
     target,
     what: 'occlusion holes (the paper\'s hole masks at test time): `holes` per 128x128 crop at training scale, hidden pixels 0',
-    source: 'ISFuse hole masks (complementary / identical-region masking); ControlFusion-style occlusion',
+    source: 'ISFuse\'s hole masks (train/masks.ts), here at test time',
     params: [1, 2, 3, 4, 6],
-    show: (n) => `${n} holes / crop`,
+    show: (n) => `${n} per crop`,
     apply: (img, perCrop, rng) => {
       const mask = holeMask(img.width, img.height, perCrop, rng);
       return mapSamples(img, (v, i) => v * mask[Math.floor(i / img.channels)]!);

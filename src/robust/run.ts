@@ -1,13 +1,15 @@
 /**
- * The cell runner of `isfuse bench robust` (docs/ROBUSTNESS.md#protocol). A cell is (method, corruption, severity)
- * over every pair; the clean inputs are the cell ('clean', 0). For each pair of a cell: corrupt the inputs
- * (corruptions.ts), fuse them with the library's `fuse` (the pipeline `isfuse fuse` runs), score the fused image
- * against the CLEAN sources with the mmif metrics (`evaluate`, as `isfuse eval` does), and measure how far it moved
- * from the method's fused clean image (stability: mmif SSIM of the pair, and PSNR with peak 255).
+ * The runner of `isfuse bench robust` (docs/ROBUSTNESS.md#protocol). For each pair and method: fuse the clean pair,
+ * then, for each corruption and severity, corrupt the inputs (corruptions.ts), fuse them with the library's `fuse`
+ * (the pipeline `isfuse fuse` runs), score the fused image against the CLEAN sources with the mmif metrics
+ * (`evaluate`, as `isfuse eval` does), and measure how far it moved from the method's fused clean image (stability:
+ * mmif SSIM of the two, and PSNR with peak 255).
  *
- * Resumable: each finished cell is one JSON file, written atomically (`OUT/cells/<method>/<corruption>-<severity>.json`);
- * `OUT/run.json` holds the run's options. A run into a folder with the same options skips the finished cells; a
- * folder holding a run with other options is refused unless `overwrite` (which removes that run's files first).
+ * Pairs are the outer loop: the network builds one graph per image size, so every fusion of a pair reuses it.
+ * Resumable: the unit of work is one pair under one method (every corruption and severity), written atomically to
+ * `OUT/cells/<method>/<pair>.json` when done; `OUT/run.json` holds the run's options. A run into a folder with the
+ * same options skips the finished units; a folder holding another run is refused unless `overwrite` (which removes
+ * that run's files first).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -102,8 +104,10 @@ export interface RobustRun {
   readonly cells: readonly Cell[];
   /** The first pair's inputs and fused images at the highest severity of each corruption, for the contact sheet. */
   readonly sheet: SheetSource;
-  /** Cells computed now (the rest were read from `out`). */
+  /** Units (a pair under a method) computed now; the rest were read from `out`. */
   readonly computed: number;
+  /** All units of the run: pairs x methods. */
+  readonly units: number;
 }
 
 export interface SheetSource {
@@ -117,9 +121,16 @@ export const CELLS_DIR = 'cells';
 /** A method label usable as a folder name. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Cell file of (method, corruption, severity). */
-export function cellPath(out: string, method: string, corruption: string, severity: number): string {
-  return join(out, CELLS_DIR, method, `${corruption}-${severity}.json`);
+/** The file of one finished unit: a pair under a method, every corruption and severity. */
+export function unitPath(out: string, method: string, pair: string): string {
+  return join(out, CELLS_DIR, method, `${pair}.json`);
+}
+
+/** What a unit file holds. */
+interface Unit {
+  readonly method: string;
+  readonly pair: string;
+  readonly results: readonly { readonly corruption: string; readonly severity: number; readonly values: Record<string, number>; readonly stability?: Stability }[];
 }
 
 async function sha256(path: string): Promise<string> {
@@ -192,15 +203,14 @@ async function prepareOut(out: string, record: RunRecord, overwrite: boolean): P
   return false;
 }
 
-async function readCell(path: string): Promise<Cell | undefined> {
+async function readUnit(path: string): Promise<Unit | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     return undefined;
   }
-  const cell = JSON.parse(text, (_k, v) => (v === null ? NaN : v)) as Cell;
-  return cell;
+  return JSON.parse(text, (_k, v) => (v === null ? NaN : v)) as Unit;
 }
 
 /** The 8-bit mmif gray image of a fused raster (values 0..255). */
@@ -241,42 +251,23 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
 
   const groups: { corruption: Corruption | undefined; severity: number }[] = [{ corruption: undefined, severity: 0 }];
   for (const c of corruptions) for (const s of severitiesOf(c, o.severities)) groups.push({ corruption: c, severity: s });
-  const cells = new Map<string, Cell>();
-  const key = (m: string, c: string, s: number): string => `${m}\u0000${c}\u0000${s}`;
-  const todo = new Map<(typeof groups)[number], RobustMethod[]>();
-  for (const g of groups) {
-    const name = g.corruption?.name ?? 'clean';
-    for (const m of o.methods) {
-      const cell = await readCell(cellPath(o.out, m.name, name, g.severity));
-      if (cell) cells.set(key(m.name, name, g.severity), cell);
-      else todo.set(g, [...(todo.get(g) ?? []), m]);
+  const units = new Map<string, Unit>();
+  const key = (m: string, pair: string): string => `${m}\u0000${pair}`;
+  for (const m of o.methods) {
+    for (const p of chosen) {
+      const u = await readUnit(unitPath(o.out, m.name, p.stem));
+      if (u) units.set(key(m.name, p.stem), u);
     }
   }
-  // Methods with any corrupted cell to do need their clean fused images (re-fused when the clean cell is done).
-  const needClean = o.methods.filter((m) => [...todo].some(([g, ms]) => g.corruption && ms.includes(m)));
-  const cleanTodo = todo.get(groups[0]!) ?? [];
-  const cleanMethods = o.methods.filter((m) => needClean.includes(m) || cleanTodo.includes(m));
-  const total = pairs.length * (cleanMethods.length + [...todo].filter(([g]) => g.corruption).reduce((s, [, ms]) => s + ms.length, 0));
+  const todoOf = (pair: string): RobustMethod[] => o.methods.filter((m) => !units.has(key(m.name, pair)));
+  const total = chosen.reduce((s, p) => s + todoOf(p.stem).length, 0) * groups.length;
   let done = 0;
   o.onProgress?.(0, total, '');
   const tick = (item: string): void => o.onProgress?.(++done, total, item);
 
-  const sheetPair = pairs[0]!;
-  const top = new Map<string, number>();
-  for (const g of groups) if (g.corruption) top.set(g.corruption.name, Math.max(top.get(g.corruption.name) ?? 0, g.severity));
-  const sheetFused = new Map<string, RasterImage>();
-
   const fuseOne = async (m: RobustMethod, ir: RasterImage, vis: RasterImage): Promise<RasterImage> =>
     (await fuse(ir, vis, { method: m.method, methodOptions: m.methodOptions })).image;
-  const score = (p: (typeof pairs)[number], fused: RasterImage): Promise<Record<string, number>> => evaluate(p.ir, p.vis, fused, { metrics });
-  const write = async (cell: Cell): Promise<void> => {
-    const path = cellPath(o.out, cell.method, cell.corruption, cell.severity);
-    await mkdir(join(o.out, CELLS_DIR, cell.method), { recursive: true });
-    await writeFileAtomic(path, toJson(cell));
-    cells.set(key(cell.method, cell.corruption, cell.severity), cell);
-  };
-
-  // Each pair is fused by every method in turn; the next method's fusion starts before this one's scoring, so that
+  // Each input is fused by every method in turn; the next method's fusion starts before this one's scoring, so that
   // the network (onnxruntime, on its own thread) runs while the metrics compute on this one.
   const eachFused = async (ms: readonly RobustMethod[], ir: RasterImage, vis: RasterImage, each: (m: RobustMethod, fused: RasterImage) => Promise<void>): Promise<void> => {
     let next = ms.length > 0 ? fuseOne(ms[0]!, ir, vis) : undefined;
@@ -288,52 +279,68 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     }
   };
 
-  let computed = 0;
-  const clean = new Map<string, Uint8Array[]>(cleanMethods.map((m) => [m.name, []]));
-  const cleanResults = new Map<string, PairResult[]>(cleanTodo.map((m) => [m.name, []]));
-  for (const p of pairs) {
-    await eachFused(cleanMethods, p.ir, p.vis, async (m, fused) => {
-      clean.get(m.name)!.push(gray8(fused));
-      if (p === sheetPair) sheetFused.set(key(m.name, 'clean', 0), fused);
-      cleanResults.get(m.name)?.push({ name: p.name, values: await score(p, fused) });
-      tick(`${m.name} clean ${p.name}`);
-    });
-  }
-  for (const m of cleanTodo) {
-    await write({ method: m.name, corruption: 'clean', severity: 0, pairs: cleanResults.get(m.name)! });
-    computed++;
-  }
+  // The contact sheet: the first pair at the highest severity run of each corruption.
+  const top = new Map<string, number>();
+  for (const g of groups) if (g.corruption) top.set(g.corruption.name, Math.max(top.get(g.corruption.name) ?? 0, g.severity));
+  const onSheet = (g: (typeof groups)[number]): boolean => !g.corruption || g.severity === top.get(g.corruption.name);
+  const sheetFused = new Map<string, RasterImage>();
+  const sheetKey = (m: string, g: (typeof groups)[number]): string => `${m}\u0000${g.corruption?.name ?? 'clean'}`;
 
-  for (const [g, ms] of todo) {
-    const c = g.corruption;
-    if (!c) continue;
-    const results = new Map<string, PairResult[]>(ms.map((m) => [m.name, []]));
-    for (const [k, p] of pairs.entries()) {
-      const x = await corruptPair(p, c, g.severity, o.seed);
+  let computed = 0;
+  let first: { name: string; ir: RasterImage; vis: RasterImage } | undefined;
+  for (const [k, p] of chosen.entries()) {
+    const ms = todoOf(p.stem);
+    if (ms.length === 0 && k > 0) continue;
+    // The clean inputs as 8-bit rasters (the corrupted ones are quantised the same way).
+    const pair = { name: p.stem, ir: toRaster8(toImage01(await decodeImage(p.paths[0]!))), vis: toRaster8(toImage01(await decodeImage(p.paths[1]!))) };
+    if (k === 0) first = pair;
+    if (ms.length === 0) continue;
+    const results = new Map<string, Unit['results'][number][]>(ms.map((m) => [m.name, []]));
+    const clean = new Map<string, Uint8Array>();
+    for (const g of groups) {
+      const c = g.corruption;
+      const x = c ? await corruptPair(pair, c, g.severity, o.seed) : pair;
       await eachFused(ms, x.ir, x.vis, async (m, fused) => {
-        if (p === sheetPair && g.severity === top.get(c.name)) sheetFused.set(key(m.name, c.name, g.severity), fused);
-        results.get(m.name)!.push({ name: p.name, values: await score(p, fused), stability: stabilityOf(clean.get(m.name)![k]!, gray8(fused), fused.width, fused.height) });
-        tick(`${m.name} ${c.name}-${g.severity} ${p.name}`);
+        if (k === 0 && onSheet(g)) sheetFused.set(sheetKey(m.name, g), fused);
+        const gray = gray8(fused);
+        if (!c) clean.set(m.name, gray);
+        const stability = c ? stabilityOf(clean.get(m.name)!, gray, fused.width, fused.height) : undefined;
+        results.get(m.name)!.push({ corruption: c?.name ?? 'clean', severity: g.severity, values: await evaluate(pair.ir, pair.vis, fused, { metrics }), ...(stability ? { stability } : {}) });
+        tick(`${m.name} ${p.stem} ${c ? `${c.name}-${g.severity}` : 'clean'}`);
       });
     }
     for (const m of ms) {
-      await write({ method: m.name, corruption: c.name, severity: g.severity, pairs: results.get(m.name)! });
+      const unit: Unit = { method: m.name, pair: p.stem, results: results.get(m.name)! };
+      await mkdir(join(o.out, CELLS_DIR, m.name), { recursive: true });
+      await writeFileAtomic(unitPath(o.out, m.name, p.stem), toJson(unit));
+      units.set(key(m.name, p.stem), unit);
       computed++;
     }
   }
 
-  // The contact sheet's images: those not made above (a resumed run) are made now.
+  // The contact sheet's images: those not made above (the first pair was done earlier) are made now.
   const rows: SheetSource['rows'][number][] = [];
-  for (const g of groups) {
-    if (g.corruption && g.severity !== top.get(g.corruption.name)) continue;
-    const name = g.corruption?.name ?? 'clean';
-    const x = g.corruption ? await corruptPair(sheetPair, g.corruption, g.severity, o.seed) : sheetPair;
+  for (const g of groups.filter(onSheet)) {
+    const x = g.corruption ? await corruptPair(first!, g.corruption, g.severity, o.seed) : first!;
     const fused = [];
-    for (const m of o.methods) fused.push(sheetFused.get(key(m.name, name, g.severity)) ?? (await fuseOne(m, x.ir, x.vis)));
-    rows.push({ label: g.corruption ? (g.corruption.levels.length > 1 ? `${name} s${g.severity}` : name) : 'clean', ir: x.ir, vis: x.vis, fused });
+    for (const m of o.methods) fused.push(sheetFused.get(sheetKey(m.name, g)) ?? (await fuseOne(m, x.ir, x.vis)));
+    const name = g.corruption?.name ?? 'clean';
+    rows.push({ label: g.corruption && g.corruption.levels.length > 1 ? `${name} s${g.severity}` : name, ir: x.ir, vis: x.vis, fused });
   }
 
-  const ordered: Cell[] = [];
-  for (const m of o.methods) for (const g of groups) ordered.push(cells.get(key(m.name, g.corruption?.name ?? 'clean', g.severity))!);
-  return { record, cells: ordered, sheet: { pair: sheetPair.name, rows }, computed };
+  // Cells for the report: (method, corruption, severity) over the pairs in order.
+  const cells: Cell[] = [];
+  for (const m of o.methods) {
+    for (const g of groups) {
+      const name = g.corruption?.name ?? 'clean';
+      cells.push({
+        method: m.name, corruption: name, severity: g.severity,
+        pairs: chosen.map((p) => {
+          const r = units.get(key(m.name, p.stem))!.results.find((x) => x.corruption === name && x.severity === g.severity)!;
+          return { name: p.stem, values: r.values, ...(r.stability ? { stability: r.stability } : {}) };
+        }),
+      });
+    }
+  }
+  return { record, cells, sheet: { pair: first!.name, rows }, computed, units: units.size };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { RasterImage } from '../../src/core/image.js';
 import { writeImage } from '../../src/io/encode.js';
-import { cellPath, PSNR_CAP, runRobust, stabilityOf, type RobustOptions } from '../../src/robust/run.js';
+import { unitPath, PSNR_CAP, runRobust, stabilityOf, type RobustOptions } from '../../src/robust/run.js';
 import { estimate, plotQuantities, plotSvg, reportJson, reportMarkdown, robustSheet, summariseRun } from '../../src/robust/report.js';
 
 function texture(width: number, height: number, channels: 1 | 3, phase: number): RasterImage {
@@ -43,7 +43,7 @@ test('a run: one cell per method x (clean + corruption x severity), stability an
   const run = await runRobust(base(out));
   // clean + noise-ir 1,3 + shift-ir 1,3 + missing-vis (one level) = 6 cells per method
   assert.equal(run.cells.length, 12);
-  assert.equal(run.computed, 12);
+  assert.equal(run.computed, 6, 'three pairs x two methods');
   for (const c of run.cells) assert.equal(c.pairs.length, 3);
   const report = summariseRun(run);
   const missing = report.corruptions.find((c) => c.method === 'average' && c.corruption === 'missing-vis')!;
@@ -78,21 +78,22 @@ test('a run: one cell per method x (clean + corruption x severity), stability an
 test('resume: a second run computes only the missing cells; another run\'s options are refused unless overwrite', async () => {
   const out = join(root, 'run2');
   await runRobust(base(out));
-  const removed = cellPath(out, 'max', 'shift-ir', 3);
+  const removed = unitPath(out, 'max', 'b');
   rmSync(removed);
-  const kept = cellPath(out, 'average', 'noise-ir', 1);
+  const kept = unitPath(out, 'average', 'b');
   const before = statSync(kept).mtimeMs;
   let total = -1;
   const again = await runRobust({ ...base(out), onProgress: (done, t) => void (done === 0 && (total = t)) });
   assert.equal(again.computed, 1);
-  assert.equal(total, 3 + 3, "the max method's clean fusions (for the stability) and the missing cell's 3 pairs");
-  assert.equal(statSync(kept).mtimeMs, before, 'finished cells are not rewritten');
+  assert.equal(total, 6, 'one pair under one method: clean + 5 corrupted inputs');
+  assert.equal(statSync(kept).mtimeMs, before, 'finished units are not rewritten');
   assert.ok(statSync(removed).isFile());
   assert.deepEqual(readdirSync(join(out, 'cells', 'max')).filter((n) => n.includes('.tmp')), []);
+  assert.deepEqual(summariseRun(again).cells, summariseRun(await runRobust(base(join(root, 'run2-fresh')))).cells, 'a resumed run reports what a fresh one does');
 
   await assert.rejects(runRobust({ ...base(out), seed: 1 }), /holds a bench robust run with other options.*--overwrite/);
   const replaced = await runRobust({ ...base(out), seed: 1, overwrite: true });
-  assert.equal(replaced.computed, 12);
+  assert.equal(replaced.computed, 6);
   assert.equal(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).seed, 1);
 
   const other = join(root, 'not-a-run');
@@ -118,9 +119,9 @@ test('CLI: bench robust writes the report files; bad options exit 2', () => {
   const ok = cli('--data', data, '--methods', 'average', '--corruptions', 'jpeg,missing-ir', '--severities', '5', '--pairs', '2', '--metrics', 'MI', '--out', out, '--no-progress');
   assert.equal(ok.status, 0, ok.stderr);
   for (const f of ['run.json', 'report.json', 'report.md', 'sheet.png', 'plots/stability-SSIM.svg', 'plots/MI.svg']) assert.ok(statSync(join(out, f)).isFile(), f);
-  assert.match(ok.stderr, /3 cells \(3 computed now, 0 from earlier\)/);
+  assert.match(ok.stderr, /2 pair x method units \(2 computed now, 0 from earlier\), 3 cells/);
   const resumed = cli('--data', data, '--methods', 'average', '--corruptions', 'jpeg,missing-ir', '--severities', '5', '--pairs', '2', '--metrics', 'MI', '--out', out, '--no-progress');
-  assert.match(resumed.stderr, /3 cells \(0 computed now, 3 from earlier\)/);
+  assert.match(resumed.stderr, /2 pair x method units \(0 computed now, 2 from earlier\), 3 cells/);
   for (const bad of [['--severities', '0,6'], ['--methods', 'nosuch']]) {
     const r = cli('--data', data, '--out', join(root, 'bad'), ...bad);
     assert.equal(r.status, 2, `${bad.join(' ')}: ${r.stderr}`);

@@ -160,7 +160,7 @@ async function runRobustCli(o: RobustCliOptions): Promise<void> {
   await writeFileAtomic(join(o.out, 'sheet.png'), await robustSheet(run.sheet, report.methods));
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(
-    `isfuse: bench robust: ${run.cells.length} cells (${run.computed} computed now, ${run.cells.length - run.computed} from earlier) in ${seconds.toFixed(0)} s; ` +
+    `isfuse: bench robust: ${run.units} pair x method units (${run.computed} computed now, ${run.units - run.computed} from earlier), ${run.cells.length} cells, in ${seconds.toFixed(0)} s; ` +
       `${o.out}/report.md, report.json, plots/, sheet.png (pair ${run.sheet.pair})\n`,
   );
 }
