@@ -267,16 +267,10 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
 
   const fuseOne = async (m: RobustMethod, ir: RasterImage, vis: RasterImage): Promise<RasterImage> =>
     (await fuse(ir, vis, { method: m.method, methodOptions: m.methodOptions })).image;
-  // Each input is fused by every method in turn; the next method's fusion starts before this one's scoring, so that
-  // the network (onnxruntime, on its own thread) runs while the metrics compute on this one.
+  // Each input is fused by every method in turn. (onnxruntime-node runs a session on the calling thread, so there is
+  // nothing to overlap with the scoring here.)
   const eachFused = async (ms: readonly RobustMethod[], ir: RasterImage, vis: RasterImage, each: (m: RobustMethod, fused: RasterImage) => Promise<void>): Promise<void> => {
-    let next = ms.length > 0 ? fuseOne(ms[0]!, ir, vis) : undefined;
-    for (let i = 0; i < ms.length; i++) {
-      const fused = await next!;
-      next = i + 1 < ms.length ? fuseOne(ms[i + 1]!, ir, vis) : undefined;
-      next?.catch(() => {}); // a failure is thrown where it is awaited
-      await each(ms[i]!, fused);
-    }
+    for (const m of ms) await each(m, await fuseOne(m, ir, vis));
   };
 
   // The contact sheet: the first pair at the highest severity run of each corruption.
