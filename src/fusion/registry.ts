@@ -3,7 +3,6 @@
  * help and the web menus. ISFuse is registered as a thin wrapper that imports the network (and
  * TensorFlow.js) only when it is first used, so the classical methods and the CLI start fast.
  */
-import { existsSync } from 'node:fs';
 import { unknownName } from '../core/errors.js';
 import type { Plane } from '../core/image.js';
 import type { FusedPlane, Fuser, FuserOptions } from './types.js';
@@ -38,14 +37,21 @@ export function listMethods(): MethodInfo[] {
   return [...methods.values()].map(({ name, description, reference, options }) => ({ name, description, reference, options }));
 }
 
-/** The method `fuse` uses when none is named: ISFuse when its default model ships, else GFF. */
-export function defaultMethod(): string {
-  return existsSync(DEFAULT_MODEL_PATH) ? 'isfuse' : 'gff';
-}
+/**
+ * The method `fuse` and `demo` use when none is named: the best-ranked method of the quality study (docs/QUALITY.md:
+ * mean rank over the 11 default mmif metrics on TNO, RoadScene test and MSRS test). It is `lp`: no shipped ISFuse
+ * model out-ranks it yet, so users get the best image by default and the network is one flag away (`--method isfuse`).
+ * Change it here when a model that wins the study ships.
+ */
+export const DEFAULT_METHOD = 'lp';
 
+/** The method `fuse` uses when none is named ({@link DEFAULT_METHOD}). */
+export function defaultMethod(): string {
+  return DEFAULT_METHOD;
+}
 const isfuseLazy: Fuser = {
   name: 'isfuse',
-  description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); the shipped model, or --weights FILE',
+  description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); a shipped model (--model NAME), or --weights FILE',
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
   options: {
     weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_MODEL_PATH} when present)`,

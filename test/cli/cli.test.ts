@@ -151,13 +151,13 @@ test('bench train: --runs sets the timed steps; --repeats, its old name, still d
   assert.equal(result.timesMs.length, 1);
 });
 
-test('demo writes the synthetic pair and the fused image and says where', () => {
+test('demo writes the synthetic pair, the default method\'s and the network\'s fusion and a sheet, and says where', () => {
   const out = join(dir, 'demo');
   const r = isfuse('demo', '--out', out);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /fused:\s+.*fused-\w+\.png/);
-  const files = readdirSync(out).sort();
-  assert.ok(files.includes('ir.png') && files.includes('vis.png') && files.some((f) => f.startsWith('fused-')), files.join());
+  assert.match(r.out, /fused:\s+.*fused-lp\.png  \(the default method\)/);
+  assert.match(r.out, /fused:\s+.*fused-isfuse\.png/);
+  assert.deepEqual(readdirSync(out).sort(), ['fused-isfuse.png', 'fused-lp.png', 'ir.png', 'sheet.png', 'vis.png']);
 });
 
 test('isfuse with --weights fuses and --save-gates writes three heatmaps at image size; gates need isfuse', async () => {

@@ -162,7 +162,7 @@ test('existing outputs: fuse (one pair, batch) and demo refuse them unless --ove
 
   const demo = isfuse('demo', '--out', 'dm', '-m', 'average');
   assert.equal(demo.code, 0, demo.err);
-  refused(['demo', '--out', 'dm', '-m', 'average'], /3 of the 3 output files already exist \('.*dm\/ir\.png', '.*dm\/vis\.png', '.*dm\/fused-average\.png'\); pass --overwrite to replace the earlier demo, or another --out folder/);
+  refused(['demo', '--out', 'dm', '-m', 'average'], /4 of the 4 output files already exist \('.*dm\/ir\.png', '.*dm\/vis\.png', '.*dm\/fused-average\.png', '.*dm\/sheet\.png'\); pass --overwrite to replace the earlier demo, or another --out folder/);
   const demo2 = isfuse('demo', '--out', 'dm', '-m', 'average', '--overwrite');
   assert.equal(demo2.code, 0, demo2.err);
 });
