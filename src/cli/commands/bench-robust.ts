@@ -36,7 +36,7 @@ interface RobustCliOptions {
   corruptions?: string[];
   severities?: number[];
   pairs?: number;
-  metrics: string[];
+  metrics?: string[];
   seed: number;
   out: string;
   quick?: boolean;
@@ -98,11 +98,11 @@ export function robustCommand(): Command {
     .summary('fusion under corrupted inputs: metrics, stability and drops with 95% CIs, plots, contact sheet (resumable)')
     .description(
       [
-        'Corrupts each pair (docs/ROBUSTNESS.md: noise, stripes, contrast, light, exposure, blur, haze, JPEG, holes, missing modality, misregistration), fuses it with each method and reports',
-        "the mmif metrics against the clean sources, the stability of the fused image (SSIM and PSNR against the method's own clean fusion) and the drop from clean with a 95% t-interval over pairs.",
+        'Corrupts each pair (docs/ROBUSTNESS.md: noise, stripes, contrast, light, exposure, blur, haze, JPEG, holes, missing modality, misregistration), fuses it with each method and reports ' +
+          "the mmif metrics against the clean sources, the stability of the fused image (SSIM and PSNR against the method's own clean fusion) and the drop from clean with a 95% t-interval over pairs.",
         `Corruptions: ${CORRUPTIONS.map((c) => c.name).join(', ')} (default: all but defocus-vis, gray-ir, gray-vis, rotate-scale-ir).`,
         `Methods: registered methods (${listMethods().map((m) => m.name).join(', ')}; isfuse = the default model), shipped models (${shippedModels().map((m) => m.name).join(', ') || 'none'}), or --weights NAME=FILE.`,
-        'Writes OUT/report.json, OUT/report.md, OUT/plots/*.svg, OUT/sheet.png; finished cells are kept in OUT/cells/, so a killed run continues where it stopped.',
+        'Writes OUT/report.json, OUT/report.md, OUT/plots/*.svg, OUT/sheet.png; each finished pair is kept in OUT/cells/, so a killed run continues where it stopped.',
       ].join('\n'),
     )
     .requiredOption('--data <dir>', 'a dataset folder with ir/ and vi/ (e.g. ../shared/data/TNO/test)')
@@ -111,7 +111,7 @@ export function robustCommand(): Command {
     .option('--corruptions <list>', "comma-separated corruption names, or 'all'", list('--corruptions'))
     .option('--severities <list>', 'severities from 1 to 5 (default 1,3,5)', parseSeverities)
     .option('--pairs <n>', 'use the first N pairs (default all)', parsePositiveInt('--pairs'))
-    .option('--metrics <list>', 'mmif metrics', list('--metrics'), [...DEFAULT_ROBUST_METRICS])
+    .option('--metrics <list>', `mmif metrics (default ${DEFAULT_ROBUST_METRICS.join(',')})`, list('--metrics'))
     .option('--seed <n>', 'seed of the corruptions', (v: string) => {
       const n = Number(v);
       if (!(Number.isInteger(n) && n >= 0)) throw invalidParameter('--seed', 'a non-negative integer', v);
@@ -140,7 +140,7 @@ async function runRobustCli(o: RobustCliOptions): Promise<void> {
   const run = await (async () => {
     try {
       return await runRobust({
-        irDir, visDir, methods, corruptions, severities, metrics: o.metrics, seed: o.seed, out: o.out, overwrite: o.overwrite,
+        irDir, visDir, methods, corruptions, severities, metrics: o.metrics ?? DEFAULT_ROBUST_METRICS, seed: o.seed, out: o.out, overwrite: o.overwrite,
         pairs: o.pairs ?? (quick ? QUICK.pairs : undefined),
         onProgress: (done, total, item) => {
           if (done === 0) {
