@@ -12,6 +12,7 @@
  * that run's files first).
  */
 import { createHash } from 'node:crypto';
+import sharp from 'sharp';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -40,8 +41,10 @@ export interface RobustMethod {
 export interface RobustOptions {
   readonly irDir: string;
   readonly visDir: string;
-  /** Use the first N pairs (natural stem order); default all. */
+  /** Use N pairs (natural stem order); default all. */
   readonly pairs?: number;
+  /** With `pairs`: the N pairs with the fewest pixels instead of the first N (a quick smoke run). */
+  readonly smallest?: boolean;
   readonly methods: readonly RobustMethod[];
   /** Corruption names (corruptions.ts). */
   readonly corruptions: readonly string[];
@@ -238,7 +241,16 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     { dir: o.visDir, what: 'visible folder' },
   ]);
   if (all.length === 0) throw inputError(`no image pairs (same file stem) in '${o.irDir}' and '${o.visDir}'`);
-  const chosen = all.slice(0, o.pairs ?? all.length);
+  let chosen = all.slice(0, o.pairs ?? all.length);
+  if (o.smallest && o.pairs !== undefined) {
+    const size = new Map<string, number>();
+    for (const p of all) {
+      const m = await sharp(p.paths[0]!).metadata().catch(() => ({ width: Infinity, height: 1 }));
+      size.set(p.stem, (m.width ?? Infinity) * (m.height ?? 1));
+    }
+    const keep = new Set([...all].sort((a, b) => size.get(a.stem)! - size.get(b.stem)!).slice(0, o.pairs).map((p) => p.stem));
+    chosen = all.filter((p) => keep.has(p.stem));
+  }
   const record = await runRecord({ ...o, metrics }, chosen.map((p) => p.stem), corruptions);
   await prepareOut(o.out, record, o.overwrite === true);
 

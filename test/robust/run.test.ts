@@ -131,3 +131,15 @@ test('CLI: bench robust writes the report files; bad options exit 2', () => {
   assert.equal(noData.status, 2);
   assert.match(noData.stderr, /must hold the folders ir\/ and vi\//);
 });
+
+test('smallest: with pairs N, the N pairs with the fewest pixels (what --quick runs)', async () => {
+  const d = join(root, 'sizes');
+  mkdirSync(join(d, 'ir'), { recursive: true });
+  mkdirSync(join(d, 'vi'), { recursive: true });
+  for (const [stem, w] of [['x', 64], ['y', 32], ['z', 48]] as const) {
+    await writeImage(join(d, 'ir', `${stem}.png`), texture(w, 40, 1, 0));
+    await writeImage(join(d, 'vi', `${stem}.png`), texture(w, 40, 3, 1));
+  }
+  const run = await runRobust({ ...base(join(root, 'small')), irDir: join(d, 'ir'), visDir: join(d, 'vi'), pairs: 2, smallest: true, methods: [{ name: 'average', method: 'average' }], corruptions: ['missing-ir'], metrics: ['MI'] });
+  assert.deepEqual(run.record.pairs, ['y', 'z']);
+});

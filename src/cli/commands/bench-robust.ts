@@ -26,8 +26,8 @@ export const DEFAULT_CORRUPTIONS: readonly string[] = CORRUPTIONS.map((c) => c.n
 /** VIF is left out: it costs as much as the other three together (docs/ROBUSTNESS.md#cost); --metrics adds it. */
 export const DEFAULT_ROBUST_METRICS: readonly string[] = ['SSIM', 'Qabf', 'MI'];
 const DEFAULT_METHODS = ['isfuse', 'gff', 'lp'];
-/** --quick: a few pairs, three severities, the default model and one classical method. */
-const QUICK = { pairs: 2, methods: ['isfuse', 'gff'], severities: [1, 3, 5] };
+/** --quick: the few smallest pairs, three severities, the default model and one classical method. */
+const QUICK = { pairs: 3, methods: ['isfuse', 'gff'], severities: [1, 3, 5] };
 
 interface RobustCliOptions {
   data: string;
@@ -118,7 +118,7 @@ export function robustCommand(): Command {
       return n;
     }, 0)
     .option('--out <dir>', 'output folder', 'isfuse-robust')
-    .option('--quick', `a smoke run: ${QUICK.pairs} pairs, severities ${QUICK.severities.join(',')}, methods ${QUICK.methods.join(',')} (options given explicitly win)`)
+    .option('--quick', `a smoke run: the ${QUICK.pairs} smallest pairs, severities ${QUICK.severities.join(',')}, methods ${QUICK.methods.join(',')} (options given explicitly win)`)
     .option('--overwrite', 'replace a bench robust run with other options in --out')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: RobustCliOptions) => runRobustCli(o));
@@ -142,6 +142,7 @@ async function runRobustCli(o: RobustCliOptions): Promise<void> {
       return await runRobust({
         irDir, visDir, methods, corruptions, severities, metrics: o.metrics ?? DEFAULT_ROBUST_METRICS, seed: o.seed, out: o.out, overwrite: o.overwrite,
         pairs: o.pairs ?? (quick ? QUICK.pairs : undefined),
+        smallest: quick && o.pairs === undefined,
         onProgress: (done, total, item) => {
           if (done === 0) {
             started = Date.now();
