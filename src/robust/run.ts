@@ -8,8 +8,8 @@
  * Pairs are the outer loop: the network builds one graph per image size, so every fusion of a pair reuses it.
  * Resumable: the unit of work is one pair under one method (every corruption and severity), written atomically to
  * `OUT/cells/<method>/<pair>.json` when done; `OUT/run.json` holds the run's options. A run into a folder with the
- * same options skips the finished units; a folder holding another run is refused unless `overwrite` (which removes
- * that run's files first).
+ * same options skips the finished units, also when methods are added (or left out: their files stay); a folder holding
+ * another run is refused unless `overwrite` (which removes that run's files first).
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
@@ -178,9 +178,19 @@ function checkOptions(o: RobustOptions): void {
   if (!(Number.isInteger(o.seed) && o.seed >= 0)) throw usageError(`seed must be a non-negative integer, got ${o.seed}`);
 }
 
+/** Same data, pairs, corruptions, severities, metrics and seed, and every method both name defined alike. */
+function sameRunOtherMethods(a: RunRecord, b: RunRecord): boolean {
+  const rest = (r: RunRecord): string => JSON.stringify({ ...r, methods: [] });
+  if (rest(a) !== rest(b)) return false;
+  return b.methods.every((m) => {
+    const old = a.methods.find((x) => x.name === m.name);
+    return old === undefined || JSON.stringify(old) === JSON.stringify(m);
+  });
+}
+
 /**
- * Checks `out` against the run record: a new folder, or one holding the same run, is fine (the latter resumes);
- * another run is refused unless `overwrite`, which removes its files.
+ * Checks `out` against the run record: a new folder, or one holding the same run, is fine (the latter resumes, also
+ * with methods added or left out); another run is refused unless `overwrite`, which removes its files.
  * @returns true when an earlier run with the same options is continued.
  */
 async function prepareOut(out: string, record: RunRecord, overwrite: boolean): Promise<boolean> {
@@ -194,6 +204,11 @@ async function prepareOut(out: string, record: RunRecord, overwrite: boolean): P
   if (names.length > 0) {
     const earlier = existsSync(runFile) ? await readFile(runFile, 'utf8') : undefined;
     if (earlier === toJson(record)) return true;
+    if (earlier !== undefined && sameRunOtherMethods(JSON.parse(earlier) as RunRecord, record)) {
+      // Methods added or left out: the finished units of the others still hold (they depend on nothing else).
+      await writeFileAtomic(runFile, toJson(record));
+      return true;
+    }
     if (!overwrite) {
       const what = earlier === undefined ? `files that are not a bench robust run (${names.slice(0, 3).join(', ')})` : 'a bench robust run with other options (run.json differs)';
       throw usageError(`--out '${out}' holds ${what}; choose another --out, or pass --overwrite to replace ${earlier === undefined ? 'its contents' : 'that run'}`);

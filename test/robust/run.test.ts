@@ -91,6 +91,11 @@ test('resume: a second run computes only the missing cells; another run\'s optio
   assert.deepEqual(readdirSync(join(out, 'cells', 'max')).filter((n) => n.includes('.tmp')), []);
   assert.deepEqual(summariseRun(again).cells, summariseRun(await runRobust(base(join(root, 'run2-fresh')))).cells, 'a resumed run reports what a fresh one does');
 
+  // Another method added: only its units run; the earlier ones are read back.
+  const added = await runRobust({ ...base(out), methods: [...base(out).methods, { name: 'lp', method: 'lp' }] });
+  assert.equal(added.computed, 3);
+  assert.equal(added.cells.length, 18);
+  await assert.rejects(runRobust({ ...base(out), methods: [{ name: 'max', method: 'average' }] }), /other options/, 'a name redefined is another run');
   await assert.rejects(runRobust({ ...base(out), seed: 1 }), /holds a bench robust run with other options.*--overwrite/);
   const replaced = await runRobust({ ...base(out), seed: 1, overwrite: true });
   assert.equal(replaced.computed, 6);
