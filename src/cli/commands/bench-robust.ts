@@ -128,7 +128,8 @@ async function runRobustCli(o: RobustCliOptions): Promise<void> {
   const quick = o.quick === true;
   const { irDir, visDir } = dataFolders(o.data);
   const names = o.methods ?? (quick ? QUICK.methods : o.weights && o.weights.length > 0 ? [] : DEFAULT_METHODS);
-  const methods = [...names.map(methodOf), ...(o.weights ?? []).map(weightsMethod)];
+  // --weights first: the report compares every method's stability with the first one's (a model against its ablations).
+  const methods = [...(o.weights ?? []).map(weightsMethod), ...names.map(methodOf)];
   const corruptions = o.corruptions === undefined ? DEFAULT_CORRUPTIONS : o.corruptions.length === 1 && o.corruptions[0] === 'all' ? CORRUPTIONS.map((c) => c.name) : o.corruptions;
   const severities = o.severities ?? QUICK.severities;
   if (corruptions.length === 0) throw usageError('no corruptions to run');
