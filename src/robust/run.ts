@@ -21,7 +21,7 @@ import type { RasterImage } from '../core/image.js';
 import { plane64 } from '../core/image.js';
 import { grayMmif } from '../io/color.js';
 import { decodeImage } from '../io/decode.js';
-import { writeFileAtomic } from '../io/encode.js';
+import { writeFileAtomic, writeImage } from '../io/encode.js';
 import { pairByStem } from '../io/folders.js';
 import { fuse } from '../fusion/fuse.js';
 import type { FuserOptions } from '../fusion/types.js';
@@ -268,13 +268,7 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
   }
   const record = await runRecord({ ...o, metrics }, chosen.map((p) => p.stem), corruptions);
   await prepareOut(o.out, record, o.overwrite === true);
-
-  // The clean inputs, as 8-bit rasters (the corrupted ones are quantised the same way).
-  const pairs: { name: string; ir: RasterImage; vis: RasterImage }[] = [];
-  for (const p of chosen) {
-    const [ir, vis] = [await decodeImage(p.paths[0]!), await decodeImage(p.paths[1]!)];
-    pairs.push({ name: p.stem, ir: toRaster8(toImage01(ir)), vis: toRaster8(toImage01(vis)) });
-  }
+  for (const m of o.methods) await mkdir(join(o.out, CELLS_DIR, m.name), { recursive: true });
 
   const groups: { corruption: Corruption | undefined; severity: number }[] = [{ corruption: undefined, severity: 0 }];
   for (const c of corruptions) for (const s of severitiesOf(c, o.severities)) groups.push({ corruption: c, severity: s });
@@ -306,6 +300,9 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
   const onSheet = (g: (typeof groups)[number]): boolean => !g.corruption || g.severity === top.get(g.corruption.name);
   const sheetFused = new Map<string, RasterImage>();
   const sheetKey = (m: string, g: (typeof groups)[number]): string => `${m}\u0000${g.corruption?.name ?? 'clean'}`;
+  // Kept as files too, so that a resumed run draws the sheet without fusing the first pair again.
+  const sheetTile = (m: string, g: (typeof groups)[number]): string => join(o.out, CELLS_DIR, m, `sheet-${g.corruption?.name ?? 'clean'}-${g.severity}.png`);
+  const readTile = (m: string, g: (typeof groups)[number]): Promise<RasterImage | undefined> => decodeImage(sheetTile(m, g)).catch(() => undefined);
 
   let computed = 0;
   let first: { name: string; ir: RasterImage; vis: RasterImage } | undefined;
@@ -322,7 +319,10 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
       const c = g.corruption;
       const x = c ? await corruptPair(pair, c, g.severity, o.seed) : pair;
       await eachFused(ms, x.ir, x.vis, async (m, fused) => {
-        if (k === 0 && onSheet(g)) sheetFused.set(sheetKey(m.name, g), fused);
+        if (k === 0 && onSheet(g)) {
+          sheetFused.set(sheetKey(m.name, g), fused);
+          await writeImage(sheetTile(m.name, g), fused);
+        }
         const gray = gray8(fused);
         if (!c) clean.set(m.name, gray);
         const stability = c ? stabilityOf(clean.get(m.name)!, gray, fused.width, fused.height) : undefined;
@@ -332,7 +332,6 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     }
     for (const m of ms) {
       const unit: Unit = { method: m.name, pair: p.stem, results: results.get(m.name)! };
-      await mkdir(join(o.out, CELLS_DIR, m.name), { recursive: true });
       await writeFileAtomic(unitPath(o.out, m.name, p.stem), toJson(unit));
       units.set(key(m.name, p.stem), unit);
       computed++;
@@ -344,7 +343,7 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
   for (const g of groups.filter(onSheet)) {
     const x = g.corruption ? await corruptPair(first!, g.corruption, g.severity, o.seed) : first!;
     const fused = [];
-    for (const m of o.methods) fused.push(sheetFused.get(sheetKey(m.name, g)) ?? (await fuseOne(m, x.ir, x.vis)));
+    for (const m of o.methods) fused.push(sheetFused.get(sheetKey(m.name, g)) ?? (await readTile(m.name, g)) ?? (await fuseOne(m, x.ir, x.vis)));
     const name = g.corruption?.name ?? 'clean';
     rows.push({ label: g.corruption && g.corruption.levels.length > 1 ? `${name} s${g.severity}` : name, ir: x.ir, vis: x.vis, fused });
   }

@@ -89,6 +89,7 @@ test('resume: a second run computes only the missing cells; another run\'s optio
   assert.equal(statSync(kept).mtimeMs, before, 'finished units are not rewritten');
   assert.ok(statSync(removed).isFile());
   assert.deepEqual(readdirSync(join(out, 'cells', 'max')).filter((n) => n.includes('.tmp')), []);
+  assert.ok(readdirSync(join(out, 'cells', 'max')).includes('sheet-shift-ir-3.png'), "the first pair's sheet tiles are kept");
   assert.deepEqual(summariseRun(again).cells, summariseRun(await runRobust(base(join(root, 'run2-fresh')))).cells, 'a resumed run reports what a fresh one does');
 
   // Another method added: only its units run; the earlier ones are read back.
