@@ -118,7 +118,7 @@ export function robustCommand(): Command {
       return n;
     }, 0)
     .option('--out <dir>', 'output folder', 'isfuse-robust')
-    .option('--quick', `a smoke run: the ${QUICK.pairs} smallest pairs, severities ${QUICK.severities.join(',')}, methods ${QUICK.methods.join(',')} (options given explicitly win)`)
+    .option('--quick', `a smoke run: the ${QUICK.pairs} smallest pairs (--pairs N: the N smallest), severities ${QUICK.severities.join(',')}, methods ${QUICK.methods.join(',')} (options given explicitly win)`)
     .option('--overwrite', 'replace a bench robust run with other options in --out')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (o: RobustCliOptions) => runRobustCli(o));
@@ -143,7 +143,7 @@ async function runRobustCli(o: RobustCliOptions): Promise<void> {
       return await runRobust({
         irDir, visDir, methods, corruptions, severities, metrics: o.metrics ?? DEFAULT_ROBUST_METRICS, seed: o.seed, out: o.out, overwrite: o.overwrite,
         pairs: o.pairs ?? (quick ? QUICK.pairs : undefined),
-        smallest: quick && o.pairs === undefined,
+        smallest: quick,
         onProgress: (done, total, item) => {
           if (done === 0) {
             started = Date.now();
