@@ -18,7 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   train: ['core', 'data', 'model', 'metrics'],
   bench: ['core', 'model', 'train'],
   robust: ['core', 'filters', 'io', 'train', 'fusion', 'metrics'],
-  cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'robust'],
+  queue: ['core', 'io', 'fusion', 'metrics'],
+  cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'robust', 'queue'],
 };
 
 const src = resolve(new URL('../src', import.meta.url).pathname);

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../', import.meta.url);
-const HEAVY = ['/node_modules/@tensorflow/', '/node_modules/onnxruntime-node/'];
+// The job queue's BullMQ and ioredis load only in `isfuse worker` / `isfuse submit` (src/queue/).
+const HEAVY = ['/node_modules/@tensorflow/', '/node_modules/onnxruntime-node/', '/node_modules/bullmq/', '/node_modules/ioredis/'];
 
 // Runs in the hooks thread: writeSync to stderr so that no line is lost or reordered when the child exits.
 const LOG_RESOLVED_HOOK = `

@@ -13,6 +13,8 @@ import { evalCommand } from './commands/eval.js';
 import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
+import { workerCommand } from './commands/worker.js';
+import { submitCommand } from './commands/submit.js';
 
 // dist/cli/program.js and src/cli/program.ts both sit two levels below package.json.
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,7 +25,7 @@ function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand(), evalCommand(), compareCommand(), trainCommand(), benchCommand()]) program.addCommand(cmd);
+  for (const cmd of [fuseCommand(), methodsCommand(), demoCommand(), evalCommand(), compareCommand(), trainCommand(), benchCommand(), workerCommand(), submitCommand()]) program.addCommand(cmd);
   overrideExits(program);
   return program;
 }

@@ -260,6 +260,11 @@ export async function evaluateDirs(options: EvaluateDirsOptions): Promise<DirEva
     onProgress: options.onProgress,
     onWarning: options.onWarning,
   });
+  return dirEvaluation(convention, metrics, rows, missing, perImage);
+}
+
+/** The {@link DirEvaluation} of evaluated rows (in stem order): mean, std, and the rows when `perImage`. */
+export function dirEvaluation(convention: Convention, metrics: string[], rows: ImageValues[], missing: MissingPair[], perImage: boolean): DirEvaluation {
   const { mean, std } = summarise(metrics, rows);
   return { convention, metrics, images: perImage ? rows : [], count: rows.length, mean, std, missing };
 }

@@ -20,14 +20,15 @@ import { DEFAULT_MAX_PIXELS } from '../../io/decode.js';
 import { checkWritable, writeFileAtomic } from '../../io/encode.js';
 import { filesOf } from '../../io/folders.js';
 import { assertNoExistingOutputs, assertNotAnInput, IMAGE_FILE_EXTENSIONS } from '../../io/paths.js';
-import { defaultWorkers, evaluateDirs, pairFolders } from '../../metrics/evaluate.js';
+import { defaultWorkers, dirEvaluation, evaluateTriples, pairFolders, type EvaluateProgress, type ImageRole, type ImageValues } from '../../metrics/evaluate.js';
 import { checkConvention, CONVENTIONS, CONVENTION_INFO, DEFAULT_CONVENTION, listMetrics, resolveMetrics } from '../../metrics/registry.js';
 import { checkFormat, formatResult, REPORT_FORMATS, type ReportFormat } from '../../metrics/report.js';
 import { inputError, invalidParameter, usageError } from '../../core/errors.js';
 import { parsePositiveInt, progressBar, warn } from '../util.js';
 import type { Convention } from '../../metrics/types.js';
 
-interface EvalCliOptions {
+/** The options of `isfuse eval` (but --workers) as commander parses them; also those of `isfuse submit eval`. */
+export interface EvalCliOptions {
   irDir: string;
   visDir: string;
   fusedDir: string;
@@ -36,7 +37,6 @@ interface EvalCliOptions {
   format: string;
   perImage?: boolean;
   out?: string;
-  workers: number;
   maxPixels: number;
   progress: boolean;
   overwrite?: boolean;
@@ -56,7 +56,7 @@ function metricHelp(): string {
 }
 
 export function evalCommand(): Command {
-  return new Command('eval')
+  const cmd = new Command('eval')
     .summary('fusion metrics of a folder of fused images (mmif or vifb convention)')
     .description(
       [
@@ -67,7 +67,17 @@ export function evalCommand(): Command {
         metricHelp(),
         'The mean and the population standard deviation (ddof 0) over the images are always reported.',
       ].join('\n'),
-    )
+    );
+  return addEvalOptions(cmd)
+    .option('--workers <n>', 'worker threads (1 = no worker thread)', parsePositiveInt('--workers'), defaultWorkers())
+    .action(async (opts: EvalCliOptions & { workers: number }, cmd: Command) => {
+      await runEval(opts, cmd.getOptionValueSource('format') !== 'default', (pairs, o) => evaluateTriples(pairs, { ...o, workers: opts.workers }));
+    });
+}
+
+/** The options of `isfuse eval` but --workers: also those of `isfuse submit eval`. */
+export function addEvalOptions(cmd: Command): Command {
+  return cmd
     .requiredOption('--ir-dir <dir>', 'folder of infrared (or CT/PET/SPECT) images')
     .requiredOption('--vis-dir <dir>', 'folder of visible (or MRI) images')
     .requiredOption('--fused-dir <dir>', 'folder of fused images (paired by file stem)')
@@ -77,12 +87,8 @@ export function evalCommand(): Command {
     .option('--per-image', 'one row per image besides the mean and std')
     .option('--out <file>', 'write the result to this file (atomically) instead of stdout; .txt, .csv, .json or .md picks the format')
     .option('--overwrite', 'replace the --out file when it already exists')
-    .option('--workers <n>', 'worker threads (1 = no worker thread)', parsePositiveInt('--workers'), defaultWorkers())
     .option('--max-pixels <n>', 'largest accepted image (width x height)', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
-    .option('--no-progress', 'no progress bar on stderr')
-    .action(async (opts: EvalCliOptions, cmd: Command) => {
-      await runEval(opts, cmd.getOptionValueSource('format') !== 'default');
-    });
+    .option('--no-progress', 'no progress bar on stderr');
 }
 
 /** The report format: --format, or --out's extension when --format is not given; they must agree. */
@@ -101,7 +107,18 @@ function reportFormat(opts: EvalCliOptions, formatGiven: boolean): ReportFormat 
   return format;
 }
 
-async function runEval(opts: EvalCliOptions, formatGiven: boolean): Promise<void> {
+/** What computes the metric values of the paired files: this process's threads, or workers on a job queue. */
+export type EvaluatePairs = (pairs: { name: string; files: Record<ImageRole, string> }[], options: EvaluatePairsOptions) => Promise<ImageValues[]>;
+export interface EvaluatePairsOptions {
+  convention: Convention;
+  metrics: string[];
+  maxPixels: number;
+  onProgress: (p: EvaluateProgress) => void;
+  onWarning: (message: string) => void;
+}
+
+/** `isfuse eval` once the options are parsed: checks, pairs, `evaluatePairs`, the report. */
+export async function runEval(opts: EvalCliOptions, formatGiven: boolean, evaluatePairs: EvaluatePairs): Promise<void> {
   // Validate everything before any work: options, then --out (never an input, never an image name, the format its
   // extension names, not an existing file unless --overwrite).
   const convention = opts.convention;
@@ -131,18 +148,14 @@ async function runEval(opts: EvalCliOptions, formatGiven: boolean): Promise<void
   const bar = opts.progress ? progressBar(`eval ${convention}`, pairs.length) : undefined;
   let result;
   try {
-    result = await evaluateDirs({
-      irDir: opts.irDir,
-      visDir: opts.visDir,
-      fusedDir: opts.fusedDir,
+    const rows = await evaluatePairs(pairs, {
       convention,
       metrics,
-      perImage: opts.perImage === true,
-      workers: opts.workers,
       maxPixels: opts.maxPixels,
       onWarning: warn,
       onProgress: (p) => bar?.increment(1, { item: p.name }),
     });
+    result = dirEvaluation(convention, metrics, rows, missing, opts.perImage === true);
   } finally {
     bar?.stop();
   }

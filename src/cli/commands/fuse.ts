@@ -2,9 +2,9 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { inputError, invalidParameter, usageError, IsfuseError } from '../../core/errors.js';
+import { inputError, invalidParameter, usageError, IsfuseError, type ErrorKind } from '../../core/errors.js';
 import { DEFAULT_MAX_PIXELS } from '../../io/decode.js';
-import { checkWritable, encodeFor, writeFileAtomic } from '../../io/encode.js';
+import { checkWritable } from '../../io/encode.js';
 import {
   assertDistinctOutputs,
   assertNoExistingOutputs,
@@ -14,15 +14,15 @@ import {
   outputInsideInput,
   type NamedPath,
 } from '../../io/paths.js';
-import { heatmap } from '../../io/heatmap.js';
-import type { Plane } from '../../core/image.js';
-import { fuse, type FuseOptions, type Range16 } from '../../fusion/fuse.js';
+import type { FuseOptions, Range16 } from '../../fusion/fuse.js';
+import { fuseToFiles, type FuseTarget } from '../../fusion/to-files.js';
 import { defaultMethod, getMethod, listMethods } from '../../fusion/registry.js';
 import { DEFAULT_MODEL_NAME, shippedModels } from '../../model/shipped-models.js';
 import { filesOf, pairByStem } from '../../io/folders.js';
 import { parseKeyValue, parsePositiveInt, progressBar, warn } from '../util.js';
 
-interface FuseCliOptions {
+/** The options of `isfuse fuse` as commander parses them (also those of `isfuse submit fuse`). */
+export interface FuseCliOptions {
   output?: string;
   irDir?: string;
   visDir?: string;
@@ -46,7 +46,7 @@ interface FuseCliOptions {
 }
 
 export function fuseCommand(): Command {
-  return new Command('fuse')
+  const cmd = new Command('fuse')
     .summary('fuse an infrared (or CT/PET/SPECT) image with a visible (or MRI) image')
     .description(
       'Fuse one pair (IR VIS -o OUT) or a batch (--ir-dir, --vis-dir, --out-dir; files paired by name stem).\n' +
@@ -57,7 +57,40 @@ export function fuseCommand(): Command {
     )
     .argument('[ir]', 'infrared / functional image (PNG, JPEG, BMP, TIFF, WebP; 8 or 16 bit)')
     .argument('[vis]', 'visible / MRI image')
-    .option('-o, --output <file>', 'output file for a single pair (.png, .jpg/.jpeg, .tif/.tiff, .webp: the extension picks the format)')
+    .option('-o, --output <file>', 'output file for a single pair (.png, .jpg/.jpeg, .tif/.tiff, .webp: the extension picks the format)');
+  return addFuseOptions(cmd)
+    .action(async (ir: string | undefined, vis: string | undefined, opts: FuseCliOptions, cmd: Command) => {
+      const batch = opts.irDir !== undefined || opts.visDir !== undefined || opts.outDir !== undefined;
+      if (batch) {
+        if (ir || vis || opts.output) throw usageError('give either IR VIS -o OUT, or --ir-dir, --vis-dir and --out-dir, not both');
+        process.exitCode = await fuseBatch(opts, localBatchEngine);
+        return;
+      }
+      const base = buildOptions(opts);
+      if (!ir || !vis) throw usageError('missing input images: isfuse fuse IR VIS -o OUT (see isfuse fuse --help)');
+      if (!opts.output) throw usageError('missing -o, --output <file>');
+      if (cmd.getOptionValueSource('format') === 'cli') throw usageError(`--format is for batches; one pair's output format comes from -o's extension ('${opts.output}')`);
+      if (opts.skipExisting) throw usageError('--skip-existing is for batches; for one pair, pass --overwrite or choose another -o');
+      // Every check before any work: format, folder, gates, no input overwritten, no existing file replaced.
+      const format = outputFormatOf(opts.output, '-o');
+      await checkWritable(opts.output);
+      const gateFiles = opts.saveGates ? await planGates(opts.saveGates, [basename(opts.output, extname(opts.output))]) : [];
+      const outputs: NamedPath[] = [{ path: opts.output, what: '-o' }, ...gateFiles.flat()];
+      await assertNotAnInput(outputs, [{ path: ir, what: 'the infrared input' }, { path: vis, what: 'the visible input' }, ...weightsInput(opts)]);
+      await assertDistinctOutputs(outputs);
+      await assertNoExistingOutputs(outputs, opts.overwrite === true);
+      const t0 = Date.now();
+      const gates = gateFiles[0]?.map((g) => g.path);
+      const result = await fuseToFiles(ir, vis, { output: opts.output, format, quality: opts.quality, gates }, base);
+      process.stderr.write(
+        `isfuse: ${result.method} fused ${ir} + ${vis} -> ${opts.output} (${result.image.width}x${result.image.height}, ${result.colorFrom === 'none' ? 'gray' : `colour from ${result.colorFrom}`}, ${Date.now() - t0} ms)\n`,
+      );
+    });
+}
+
+/** The options of `isfuse fuse` besides the single pair's IR VIS -o OUT: also those of `isfuse submit fuse`. */
+export function addFuseOptions(cmd: Command): Command {
+  return cmd
     .option('--ir-dir <dir>', 'batch: folder of infrared images')
     .option('--vis-dir <dir>', 'batch: folder of visible images (same file stems)')
     .option('--out-dir <dir>', 'batch: output folder (created if missing)')
@@ -76,43 +109,11 @@ export function fuseCommand(): Command {
     .option('--quality <q>', 'JPEG quality', parsePositiveInt('--quality'), 95)
     .option('--no-progress', 'batch: no progress bar on stderr')
     .option('--overwrite', 'replace output files that already exist (never an input)')
-    .option('--skip-existing', 'batch: fuse only the pairs whose output does not exist yet (resumes a batch)')
-    .action(async (ir: string | undefined, vis: string | undefined, opts: FuseCliOptions, cmd: Command) => {
-      const batch = opts.irDir !== undefined || opts.visDir !== undefined || opts.outDir !== undefined;
-      const base = buildOptions(opts);
-      if (batch) {
-        if (ir || vis || opts.output) throw usageError('give either IR VIS -o OUT, or --ir-dir, --vis-dir and --out-dir, not both');
-        if (!opts.irDir || !opts.visDir || !opts.outDir) throw usageError('batch mode needs --ir-dir, --vis-dir and --out-dir');
-        if (opts.overwrite && opts.skipExisting) throw usageError('give --overwrite or --skip-existing, not both');
-        process.exitCode = await fuseBatch(opts.irDir, opts.visDir, opts.outDir, base, opts);
-        return;
-      }
-      if (!ir || !vis) throw usageError('missing input images: isfuse fuse IR VIS -o OUT (see isfuse fuse --help)');
-      if (!opts.output) throw usageError('missing -o, --output <file>');
-      if (cmd.getOptionValueSource('format') === 'cli') throw usageError(`--format is for batches; one pair's output format comes from -o's extension ('${opts.output}')`);
-      if (opts.skipExisting) throw usageError('--skip-existing is for batches; for one pair, pass --overwrite or choose another -o');
-      // Every check before any work: format, folder, gates, no input overwritten, no existing file replaced.
-      const format = outputFormatOf(opts.output, '-o');
-      await checkWritable(opts.output);
-      const gateFiles = opts.saveGates ? await planGates(opts.saveGates, [basename(opts.output, extname(opts.output))]) : [];
-      const outputs: NamedPath[] = [{ path: opts.output, what: '-o' }, ...gateFiles.flat()];
-      await assertNotAnInput(outputs, [{ path: ir, what: 'the infrared input' }, { path: vis, what: 'the visible input' }, ...weightsInput(opts)]);
-      await assertDistinctOutputs(outputs);
-      await assertNoExistingOutputs(outputs, opts.overwrite === true);
-      const t0 = Date.now();
-      const result = await fuse(ir, vis, base);
-      // Encode everything first, so that an encoder failure writes nothing.
-      const bytes = await encodeFor(opts.output, result.image, { format, quality: opts.quality });
-      const gates = opts.saveGates ? await encodeGates(gateFiles[0]!, result.gates) : [];
-      await writeFileAtomic(opts.output, bytes);
-      await writeGates(opts.saveGates, gates);
-      process.stderr.write(
-        `isfuse: ${result.method} fused ${ir} + ${vis} -> ${opts.output} (${result.image.width}x${result.image.height}, ${result.colorFrom === 'none' ? 'gray' : `colour from ${result.colorFrom}`}, ${Date.now() - t0} ms)\n`,
-      );
-    });
+    .option('--skip-existing', 'batch: fuse only the pairs whose output does not exist yet (resumes a batch)');
 }
 
-function buildOptions(opts: FuseCliOptions): FuseOptions {
+/** The library's fuse options from the command line (unknown method names fail here, before any work). */
+export function buildOptions(opts: FuseCliOptions): FuseOptions {
   // The network's own options name the network: with no --method they select isfuse, with another method they are an error.
   const networkOptions = (['model', 'weights', 'backend', 'saveGates'] as const).filter((k) => opts[k] !== undefined);
   const method = opts.method ?? (networkOptions.length > 0 ? 'isfuse' : defaultMethod());
@@ -145,8 +146,54 @@ function parseRange16(v: string): Range16 {
   throw invalidParameter('--range16', "'minmax', 'full' or LO,HI with HI > LO", v);
 }
 
-/** Fuses every pair; returns the exit status (2 if some pairs were skipped or failed on bad input). */
-async function fuseBatch(irDir: string, visDir: string, outDir: string, options: FuseOptions, opts: FuseCliOptions): Promise<number> {
+/** One pair of a batch: its stem, its inputs and the files it writes. */
+export interface BatchPair extends FuseTarget {
+  readonly stem: string;
+  readonly ir: string;
+  readonly vis: string;
+}
+
+/** How one pair ended: the decoding notes, and the error when it failed. */
+export interface PairOutcome {
+  readonly warnings: readonly string[];
+  readonly error?: { readonly message: string; readonly kind: ErrorKind };
+}
+
+/**
+ * What fuses a batch's pairs once every path is checked: this process (`isfuse fuse`) or workers on a job queue
+ * (`isfuse submit fuse`). `run` calls `done` once per pair, in any order; a usage error stops the batch.
+ */
+export interface BatchEngine {
+  /** Outputs that already hold this very work's result (a queue's finished jobs): not "existing outputs" to refuse. */
+  producedBefore?(pairs: readonly BatchPair[], options: FuseOptions): Promise<ReadonlySet<string>>;
+  run(pairs: readonly BatchPair[], options: FuseOptions, done: (pair: BatchPair, outcome: PairOutcome) => void): Promise<void>;
+}
+
+/** Fusion in this process, one pair after another. */
+export const localBatchEngine: BatchEngine = {
+  async run(pairs, options, done) {
+    for (const pair of pairs) {
+      const warnings: string[] = [];
+      try {
+        await fuseToFiles(pair.ir, pair.vis, pair, { ...options, onWarning: (m) => warnings.push(m) });
+        done(pair, { warnings });
+      } catch (e) {
+        if (!(e instanceof IsfuseError) || e.kind === 'usage') throw e;
+        done(pair, { warnings, error: e });
+      }
+    }
+  },
+};
+
+/**
+ * A batch: checks every path, fuses every pair with `engine`, prints the summary; returns the exit status (2 if
+ * some pairs were skipped or failed on bad input, 1 if one failed otherwise).
+ */
+export async function fuseBatch(opts: FuseCliOptions, engine: BatchEngine): Promise<number> {
+  const { irDir, visDir, outDir } = opts;
+  if (!irDir || !visDir || !outDir) throw usageError('batch mode needs --ir-dir, --vis-dir and --out-dir');
+  if (opts.overwrite && opts.skipExisting) throw usageError('give --overwrite or --skip-existing, not both');
+  const options = buildOptions(opts);
   // Every check before any work (nothing is created or written until all pass).
   const format = outputFormatOf(`x.${opts.format}`, '--format');
   await checkOutputFolder(outDir, '--out-dir');
@@ -166,19 +213,33 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
     if (inside) warn(`${d.what} '${d.path}' is inside ${inside.what} '${inside.path}'; no input is replaced (a batch reads only a folder's own files), but tools that read folders recursively will take the outputs for inputs`);
   }
   const outputOf = (stem: string): string => join(outDir, `${stem}.${opts.format}`);
-  let pairs = allPairs;
+  let stems = allPairs;
   if (opts.skipExisting) {
     const exists = await Promise.all(allPairs.map(({ stem }) => lstat(outputOf(stem)).then(() => true, () => false)));
-    pairs = allPairs.filter((_, i) => !exists[i]);
-    const skipped = allPairs.length - pairs.length;
-    if (skipped > 0) process.stderr.write(`isfuse: --skip-existing: ${skipped} of ${allPairs.length} pairs already have an output in ${outDir}; fusing the other ${pairs.length}\n`);
+    stems = allPairs.filter((_, i) => !exists[i]);
+    const skipped = allPairs.length - stems.length;
+    if (skipped > 0) process.stderr.write(`isfuse: --skip-existing: ${skipped} of ${allPairs.length} pairs already have an output in ${outDir}; fusing the other ${stems.length}\n`);
   }
-  const gateFiles = opts.saveGates ? await planGates(opts.saveGates, pairs.map((p) => p.stem)) : [];
-  const outputs: NamedPath[] = [...pairs.map(({ stem }) => ({ path: outputOf(stem), what: '--out-dir output' })), ...gateFiles.flat()];
+  const gateFiles = opts.saveGates ? await planGates(opts.saveGates, stems.map((p) => p.stem)) : [];
+  const pairs: BatchPair[] = stems.map(({ stem, paths }, k) => ({
+    stem,
+    ir: paths[0]!,
+    vis: paths[1]!,
+    output: outputOf(stem),
+    format,
+    quality: opts.quality,
+    ...(opts.saveGates ? { gates: gateFiles[k]!.map((g) => g.path) } : {}),
+  }));
+  const outputs: NamedPath[] = [...pairs.map(({ output }) => ({ path: output, what: '--out-dir output' })), ...gateFiles.flat()];
   const inputFiles = [...(await filesOf(irDir, '--ir-dir')), ...(await filesOf(visDir, '--vis-dir')), ...weightsInput(opts)];
   await assertNotAnInput(outputs, inputFiles);
   await assertDistinctOutputs(outputs);
-  await assertNoExistingOutputs(outputs, opts.overwrite === true, 'pass --overwrite to replace, --skip-existing to fuse only the missing outputs, or another --out-dir');
+  const produced = (await engine.producedBefore?.(pairs, options)) ?? new Set<string>();
+  await assertNoExistingOutputs(
+    outputs.filter((o) => !produced.has(o.path)),
+    opts.overwrite === true,
+    'pass --overwrite to replace, --skip-existing to fuse only the missing outputs, or another --out-dir',
+  );
   if (pairs.length === 0) {
     process.stderr.write(`isfuse: nothing to fuse: every pair already has an output in ${outDir}\n`);
     return unpaired.length > 0 ? 2 : 0;
@@ -193,25 +254,18 @@ async function fuseBatch(irDir: string, visDir: string, outDir: string, options:
   const bar = opts.progress ? progressBar('fusing', pairs.length) : undefined;
   const t0 = Date.now();
   let status = 0;
-  for (const [k, { stem, paths }] of pairs.entries()) {
-    const out = outputOf(stem);
-    try {
-      const r = await fuse(paths[0]!, paths[1]!, { ...options, onWarning: (m) => warnings.push(m) });
-      const bytes = await encodeFor(out, r.image, { format, quality: opts.quality });
-      const gates = opts.saveGates ? await encodeGates(gateFiles[k]!, r.gates) : [];
-      await writeFileAtomic(out, bytes);
-      await writeGates(opts.saveGates, gates);
-    } catch (e) {
-      if (!(e instanceof IsfuseError) || e.kind === 'usage') {
-        bar?.stop();
-        throw e;
+  try {
+    await engine.run(pairs, options, (pair, outcome) => {
+      warnings.push(...outcome.warnings);
+      if (outcome.error) {
+        failures.push(`${pair.stem}: ${outcome.error.message}`);
+        if (outcome.error.kind === 'internal') status = 1;
       }
-      failures.push(`${stem}: ${e.message}`);
-      if (e.kind === 'internal') status = 1;
-    }
-    bar?.increment({ item: stem });
+      bar?.increment({ item: pair.stem });
+    });
+  } finally {
+    bar?.stop();
   }
-  bar?.stop();
   for (const w of warnings) warn(w);
   const done = pairs.length - failures.length;
   process.stderr.write(`isfuse: fused ${done} of ${pairs.length} pairs into ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -233,21 +287,7 @@ async function planGates(dir: string, stems: readonly string[]): Promise<NamedPa
   return stems.map((stem) => [3, 4, 5].map((level) => ({ path: join(dir, `${stem}-gate${level}.png`), what: '--save-gates map' })));
 }
 
-/** The gate maps as heatmap PNG bytes, one per planned file. */
-async function encodeGates(files: readonly NamedPath[], gates: readonly Plane[] | undefined): Promise<{ path: string; bytes: Buffer }[]> {
-  if (!gates || gates.length !== files.length) throw new IsfuseError('the method returned no gate maps', 'internal');
-  return Promise.all(files.map(async (f, i) => ({ path: f.path, bytes: await encodeFor(f.path, heatmap(gates[i]!), { format: 'png' }) })));
-}
-
-async function writeGates(dir: string | undefined, gates: readonly { path: string; bytes: Buffer }[]): Promise<void> {
-  if (dir === undefined || gates.length === 0) return;
-  await mkdir(dir, { recursive: true }).catch((e: Error) => {
-    throw inputError(`--save-gates '${dir}' cannot be created: ${e.message}`);
-  });
-  for (const g of gates) await writeFileAtomic(g.path, g.bytes);
-}
-
 /** The --weights file as an input no output may be. */
-function weightsInput(opts: FuseCliOptions): NamedPath[] {
+export function weightsInput(opts: FuseCliOptions): NamedPath[] {
   return opts.weights === undefined ? [] : [{ path: opts.weights, what: 'the --weights file' }];
 }
