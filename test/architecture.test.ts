@@ -17,9 +17,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   fusion: ['core', 'filters', 'io', 'model'],
   train: ['core', 'data', 'model', 'metrics'],
   bench: ['core', 'model', 'train'],
+  robust: ['core', 'filters', 'io', 'train', 'fusion', 'metrics'],
   queue: ['core', 'io', 'fusion', 'metrics'],
   serve: ['core'],
-  cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'queue', 'serve'],
+  cli: ['core', 'io', 'data', 'model', 'train', 'fusion', 'metrics', 'bench', 'robust', 'queue', 'serve'],
 };
 
 const src = resolve(new URL('../src', import.meta.url).pathname);

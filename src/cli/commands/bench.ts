@@ -4,6 +4,7 @@ import { invalidParameter } from '../../core/errors.js';
 import { BACKEND_NAMES, TRAIN_BACKENDS } from '../../model/backend-names.js';
 import type { MemoryPlan } from '../../train/engine.js';
 import { parseCropSide, parsePositiveInt, warn } from '../util.js';
+import { robustCommand } from './bench-robust.js';
 
 function parseSize(v: string): [number, number] {
   const m = /^(\d+)x(\d+)$/i.exec(v.trim());
@@ -77,7 +78,8 @@ function trainCommand(): Command {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .summary('benchmarks: infer (network alone), train (one five-pass step)')
+    .summary('benchmarks: infer (network alone), train (one five-pass step), robust (fusion under corrupted inputs)')
     .addCommand(inferCommand())
-    .addCommand(trainCommand());
+    .addCommand(trainCommand())
+    .addCommand(robustCommand());
 }
