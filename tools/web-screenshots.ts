@@ -1,27 +1,40 @@
 /**
  * The web app's screenshots in docs/web/ (README and docs/WEB.md show them): the empty page, a pair fused with
- * ISFuse with the g5 gate overlay, and a bad-file message. Needs Debian's Chromium and ../shared/data.
+ * ISFuse with the g5 gate overlay, and a bad-file message. Needs Debian's Chromium. The pair is isfuse's synthetic
+ * street scene (the benchmark images are not redistributed, so committed pictures never show them).
  *
- *   npx tsx tools/web-screenshots.ts [--pair DIR/STEM]   (default ../shared/data/MSRS/test/00085D)
+ *   npx tsx tools/web-screenshots.ts [--pair DIR/STEM]   (DIR/ir/STEM.png and DIR/vi/STEM.png; default: the synthetic pair)
  *
  * Writes small palette PNGs (sharp, 256 colours), replacing the earlier ones.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 // @ts-expect-error: a plain JavaScript build script, without type declarations
 import { buildWeb } from '../scripts/build-web.mjs';
 import { replaceFileAtomically } from '../src/core/cleanup.js';
+import { syntheticPair } from '../src/data/synthetic.js';
+import { encodeFor } from '../src/io/encode.js';
 import { startWebServer } from '../src/serve/server.js';
 import { launchChromium } from '../test/webgpu/browser.js';
 
 const i = process.argv.indexOf('--pair');
-const pair = i > 0 ? process.argv[i + 1]! : new URL('../../shared/data/MSRS/test/00085D', import.meta.url).pathname;
+const dir = await mkdtemp(join(tmpdir(), 'isfuse-shots-'));
+const pair = i > 0 ? process.argv[i + 1]! : await writeSyntheticPair(dir);
 const stem = pair.split('/').pop()!;
 const base = pair.slice(0, -stem.length - 1);
 const outDir = new URL('../docs/web/', import.meta.url).pathname;
-const dir = await mkdtemp(join(tmpdir(), 'isfuse-shots-'));
+
+/** The demo's synthetic pair as DIR/synthetic/{ir,vi}/street.png; returns DIR/synthetic/street. */
+async function writeSyntheticPair(root: string): Promise<string> {
+  const { ir, vis } = syntheticPair({ width: 640, height: 480 });
+  for (const [sub, img] of [['ir', ir], ['vi', vis]] as const) {
+    await mkdir(join(root, 'synthetic', sub), { recursive: true });
+    await writeFile(join(root, 'synthetic', sub, 'street.png'), await encodeFor('street.png', img, { format: 'png' }));
+  }
+  return join(root, 'synthetic', 'street');
+}
 type W = { isfuseResult?: unknown; isfuseError?: string; isfuseReady?: boolean };
 try {
   await buildWeb({ outDir: join(dir, 'app') });

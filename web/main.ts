@@ -13,6 +13,7 @@ import { evaluate, summarise, type DirEvaluation } from '../src/metrics/evaluate
 import { CONVENTION_INFO, CONVENTIONS, getMetric } from '../src/metrics/registry.js';
 import { formatNumber, formatResult } from '../src/metrics/report.js';
 import type { Convention } from '../src/metrics/types.js';
+import { DEFAULT_MODEL_NAME } from '../src/model/default-model-name.js';
 import { decodeInPage } from './decode.js';
 import { isfuseInPage, pickEngine, type Engine, type EngineChoice } from './engine.js';
 
@@ -392,6 +393,8 @@ async function start(): Promise<void> {
   try {
     const res = await fetch('models.json');
     models = res.ok ? ((await res.json()) as ModelInfo[]) : [];
+    // the default model first: the menu's first entry is the one selected
+    models.sort((a, b) => Number(b.name === DEFAULT_MODEL_NAME) - Number(a.name === DEFAULT_MODEL_NAME));
   } catch {
     models = []; // a build without models: the classical methods only
   }

@@ -2,6 +2,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unknownName } from '../core/errors.js';
+import { DEFAULT_MODEL_NAME } from './default-model-name.js';
 
 /**
  * The ISFuse models shipped in the package: every `models/NAME.safetensors` at the package root (two levels above
@@ -10,11 +11,7 @@ import { unknownName } from '../core/errors.js';
  */
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
-/**
- * The model `--method isfuse` uses when neither a model nor a weights file is named: the paper's recipe
- * (docs/TRAINING.md). A model trained with another loss takes its place only when it out-ranks it (docs/QUALITY.md).
- */
-export const DEFAULT_MODEL_NAME = 'isfuse-paper';
+export { DEFAULT_MODEL_NAME };
 
 export const DEFAULT_MODEL_PATH = join(MODELS_DIR, `${DEFAULT_MODEL_NAME}.safetensors`);
 
