@@ -39,7 +39,7 @@ export function listMethods(): MethodInfo[] {
 
 /**
  * The method `fuse` and `demo` use when none is named: the best-ranked method of the quality study (docs/QUALITY.md:
- * mean rank over the 11 default mmif metrics on TNO, RoadScene test and MSRS test). It is `lp`: no shipped ISFuse
+ * mean rank over the 11 default mmif metrics; first on TNO and RoadScene test, MSRS test not ranked yet). It is `lp`: no shipped ISFuse
  * model out-ranks it yet, so users get the best image by default and the network is one flag away (`--method isfuse`).
  * Change it here when a model that wins the study ships.
  */
@@ -49,6 +49,7 @@ export const DEFAULT_METHOD = 'lp';
 export function defaultMethod(): string {
   return DEFAULT_METHOD;
 }
+
 const isfuseLazy: Fuser = {
   name: 'isfuse',
   description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); a shipped model (--model NAME), or --weights FILE',
