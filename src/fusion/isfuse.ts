@@ -21,6 +21,7 @@ import { plane, type Plane } from '../core/image.js';
 import { createRunner, type IsfuseRunner } from '../model/runner.js';
 import { readIsfuseWeights } from '../model/weights.js';
 import type { Fuser, FuserOptions } from './types.js';
+import { ISFUSE_OPTIONS } from './isfuse-options.js';
 import { checkPlanes, fuseWithRunner, type IsfusePlane } from './isfuse-run.js';
 
 export { upsampleGate, type IsfusePlane } from './isfuse-run.js';
@@ -38,7 +39,7 @@ export interface IsfuseOptions {
   readonly maxMemoryBytes?: number;
 }
 
-const OPTION_KEYS = ['weights', 'model', 'backend', 'gates', 'maxMemoryBytes'] as const;
+const OPTION_KEYS = [...Object.keys(ISFUSE_OPTIONS), 'maxMemoryBytes'] as const;
 
 /** Validates a raw options object (as the registry / CLI pass it). */
 export function parseIsfuseOptions(options: FuserOptions | undefined): IsfuseOptions {
@@ -132,10 +133,7 @@ export const isfuse: Fuser = Object.freeze({
   description: 'ISFuse network (intervention-stable feature learning, CVPR 2026)',
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
   options: Object.freeze({
-    weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_WEIGHTS_PATH} when present)`,
-    model: 'a shipped model by name instead of a weights file (isfuse methods lists them)',
-    backend: "'auto' (default: fastest available), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'",
-    gates: 'true: also return the three gate maps at image size (result.gates); default false',
+    ...ISFUSE_OPTIONS,
     maxMemoryBytes: 'memory limit for the pre-run size check (default: per backend)',
   }),
   async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<IsfusePlane> {

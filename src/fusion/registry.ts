@@ -8,6 +8,7 @@ import type { Plane } from '../core/image.js';
 import type { FusedPlane, Fuser, FuserOptions } from './types.js';
 import { classicalFusers } from './classical/index.js';
 import { DEFAULT_MODEL_PATH } from '../model/shipped-models.js';
+import { ISFUSE_OPTIONS } from './isfuse-options.js';
 
 export { DEFAULT_MODEL_PATH };
 
@@ -54,12 +55,7 @@ const isfuseLazy: Fuser = {
   name: 'isfuse',
   description: 'ISFuse network (intervention-stable feature learning; CVPR 2026); a shipped model (--model NAME), or --weights FILE',
   reference: 'Multi-Modal Image Fusion via Intervention-Stable Feature Learning, arXiv 2603.23272 (CVPR 2026)',
-  options: {
-    weights: `safetensors file with the reference state-dict names (default: ${DEFAULT_MODEL_PATH} when present)`,
-    model: 'a shipped model by name instead of a weights file (isfuse methods lists them)',
-    backend: "engine/backend: 'auto' (default: the fastest available), 'onnx', 'wasm', 'cpu', 'webgpu', 'tfjs-node'",
-    gates: 'true: also return the three gate maps (CLI: --save-gates DIR)',
-  },
+  options: ISFUSE_OPTIONS,
   async fuse(ir: Plane, vis: Plane, options?: FuserOptions): Promise<FusedPlane> {
     const mod = await import('./isfuse.js');
     return mod.isfuse.fuse(ir, vis, options);
