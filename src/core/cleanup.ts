@@ -140,3 +140,14 @@ export function installInterruptCleanup(): void {
   installed = true;
   for (const signal of Object.keys(INTERRUPT_EXIT_CODES) as InterruptSignal[]) process.on(signal, () => handle(signal));
 }
+
+/** Whether `pid` is a running process of this machine (EPERM: it exists, under another user). */
+export function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

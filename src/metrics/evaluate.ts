@@ -10,10 +10,8 @@
  * convention.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { inputError, invalidParameter, IsfuseError, type ErrorKind } from '../core/errors.js';
+import { inputError, invalidParameter } from '../core/errors.js';
+import { runPool } from '../core/pool.js';
 import { allInOrder } from '../core/promises.js';
 import { sizeOf, type RasterImage } from '../core/image.js';
 import type { DecodeOptions } from '../io/decode.js';
@@ -301,7 +299,10 @@ export async function evaluateTriples(
     if (workers === 1 || tasks.length === 1) {
       for (let i = 0; i < tasks.length; i++) onResult(i, await runTask(tasks[i]!, options.onWarning));
     } else {
-      await runPool(tasks, Math.min(workers, tasks.length), onResult, options.onWarning);
+      // evaluate-worker.ts runs runTask; its events are decoding warnings.
+      await runPool<EvaluateTask, Record<string, number>, string>(tasks, {
+        caller: import.meta.url, file: 'evaluate-worker.js', size: workers, what: 'evaluation worker', onResult, onEvent: options.onWarning,
+      });
     }
   }
   return tasks.map((t, i) => ({ name: t.name, values: results[i]! }));
@@ -330,81 +331,4 @@ export function summarise(metrics: readonly string[], rows: readonly ImageValues
     std[m] = Math.sqrt(q / n);
   }
   return { mean, std };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Worker pool
-
-/** Messages between the pool and its workers. */
-export type WorkerRequest = { readonly type: 'task'; readonly id: number; readonly task: EvaluateTask };
-export type WorkerReply =
-  | { readonly type: 'result'; readonly id: number; readonly values: Record<string, number> }
-  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly kind: ErrorKind; readonly stack?: string }
-  | { readonly type: 'warning'; readonly message: string };
-
-/**
- * How to start the worker. From the compiled package (`dist/metrics/evaluate.js`) the worker is the sibling
- * `evaluate-worker.js`. From TypeScript sources run through tsx (tests, `npx tsx`), the worker is the sibling
- * `evaluate-worker.ts`: Node 20 does not apply `--import tsx` hooks to a worker's entry module
- * (ERR_UNKNOWN_FILE_EXTENSION), so a tiny CommonJS bootstrap registers tsx's require hook and loads the .ts file.
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./evaluate-worker.js', here));
-  const require = createRequire(here);
-  const api = require.resolve('tsx/cjs/api');
-  const entry = fileURLToPath(new URL('./evaluate-worker.ts', here));
-  const code = `require(${JSON.stringify(api)}).register(); require(${JSON.stringify(entry)});`;
-  return new Worker(code, { eval: true });
-}
-
-function rebuildError(reply: { message: string; kind: ErrorKind; stack?: string }): IsfuseError {
-  const e = new IsfuseError(reply.message, reply.kind);
-  if (reply.stack) e.stack = reply.stack;
-  return e;
-}
-
-function runPool(tasks: readonly EvaluateTask[], size: number, onResult: (i: number, v: Record<string, number>) => void, onWarning?: (m: string) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const pool: Worker[] = [];
-    let next = 0, done = 0, settled = false;
-    const settle = (err?: Error): void => {
-      if (settled) return;
-      settled = true;
-      for (const w of pool) void w.terminate();
-      if (err) reject(err);
-      else resolve();
-    };
-    const feed = (w: Worker): void => {
-      if (next < tasks.length) {
-        const id = next++;
-        w.postMessage({ type: 'task', id, task: tasks[id]! } satisfies WorkerRequest);
-      }
-    };
-    for (let k = 0; k < size; k++) {
-      let w: Worker;
-      try {
-        w = startWorker();
-      } catch (e) {
-        settle(new IsfuseError(`could not start an evaluation worker: ${(e as Error).message}`, 'internal', { cause: e }));
-        return;
-      }
-      pool.push(w);
-      w.on('message', (m: WorkerReply) => {
-        if (settled) return;
-        if (m.type === 'warning') onWarning?.(m.message);
-        else if (m.type === 'error') settle(rebuildError(m));
-        else {
-          onResult(m.id, m.values);
-          if (++done === tasks.length) settle();
-          else feed(w);
-        }
-      });
-      w.on('error', (e) => settle(new IsfuseError(`evaluation worker failed: ${e.message}`, 'internal', { cause: e })));
-      w.on('exit', (code) => {
-        if (!settled) settle(new IsfuseError(`evaluation worker exited early (code ${code})`, 'internal'));
-      });
-      feed(w);
-    }
-  });
 }

@@ -12,16 +12,18 @@
  * another run is refused unless `overwrite` (which removes that run's files first).
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism, totalmem } from 'node:os';
 import sharp from 'sharp';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { inputError, usageError } from '../core/errors.js';
+import { runPool } from '../core/pool.js';
 import type { RasterImage } from '../core/image.js';
 import { plane64 } from '../core/image.js';
 import { grayMmif } from '../io/color.js';
 import { decodeImage } from '../io/decode.js';
-import { writeFileAtomic, writeImage } from '../io/encode.js';
+import { removeStaleTemporaries, writeFileAtomic, writeImage } from '../io/encode.js';
 import { pairByStem } from '../io/folders.js';
 import { fuse } from '../fusion/fuse.js';
 import type { FuserOptions } from '../fusion/types.js';
@@ -56,7 +58,9 @@ export interface RobustOptions {
   readonly out: string;
   /** Replace a run with other options in `out`. */
   readonly overwrite?: boolean;
-  /** Called once the work is known (`total` pair-method units), then after each unit. */
+  /** Worker threads, each running whole pairs (default: one per available CPU); 1 runs on the calling thread. */
+  readonly jobs?: number;
+  /** Called once the work is known (`total` fusions), then after each fusion and its scoring. */
   readonly onProgress?: (done: number, total: number, item: string) => void;
 }
 
@@ -130,7 +134,7 @@ export function unitPath(out: string, method: string, pair: string): string {
 }
 
 /** What a unit file holds. */
-interface Unit {
+export interface Unit {
   readonly method: string;
   readonly pair: string;
   readonly results: readonly { readonly corruption: string; readonly severity: number; readonly values: Record<string, number>; readonly stability?: Stability }[];
@@ -176,6 +180,7 @@ function checkOptions(o: RobustOptions): void {
     throw usageError(`severities must be integers from 1 to 5, got ${o.severities.join(',')}`);
   }
   if (!(Number.isInteger(o.seed) && o.seed >= 0)) throw usageError(`seed must be a non-negative integer, got ${o.seed}`);
+  if (o.jobs !== undefined && !(Number.isInteger(o.jobs) && o.jobs >= 1)) throw usageError(`jobs must be a positive integer, got ${o.jobs}`);
 }
 
 /** Same data, pairs, corruptions, severities, metrics and seed, and every method both name defined alike. */
@@ -243,6 +248,109 @@ export function stabilityOf(clean: Uint8Array, fused: Uint8Array, width: number,
   return { SSIM: ssimPair(a, b), PSNR: e === 0 ? PSNR_CAP : Math.min(PSNR_CAP, 10 * Math.log10((255 * 255) / e)) };
 }
 
+/** One corrupted version of a pair: clean (severity 0) or a corruption at a severity. */
+interface Group {
+  readonly corruption: Corruption | undefined;
+  readonly severity: number;
+}
+
+/** Clean first, then each corruption at each of its severities run. */
+function groupsOf(corruptions: readonly Corruption[], severities: readonly number[]): Group[] {
+  const groups: Group[] = [{ corruption: undefined, severity: 0 }];
+  for (const c of corruptions) for (const s of severitiesOf(c, severities)) groups.push({ corruption: c, severity: s });
+  return groups;
+}
+
+/** The versions on the contact sheet: clean and each corruption at its highest severity run. */
+function sheetGroups(groups: readonly Group[]): Group[] {
+  const top = new Map<string, number>();
+  for (const g of groups) if (g.corruption) top.set(g.corruption.name, Math.max(top.get(g.corruption.name) ?? 0, g.severity));
+  return groups.filter((g) => !g.corruption || g.severity === top.get(g.corruption.name));
+}
+
+/** A contact-sheet image of the first pair, kept as a file so that a resumed run draws the sheet without fusing. */
+const sheetTile = (out: string, method: string, g: Group): string => join(out, CELLS_DIR, method, `sheet-${g.corruption?.name ?? 'clean'}-${g.severity}.png`);
+
+/** A clean pair as 8-bit rasters (the corrupted ones are quantised the same way). */
+async function loadPair(name: string, ir: string, vis: string): Promise<{ name: string; ir: RasterImage; vis: RasterImage }> {
+  return { name, ir: toRaster8(toImage01(await decodeImage(ir))), vis: toRaster8(toImage01(await decodeImage(vis))) };
+}
+
+const fuseOne = async (m: RobustMethod, ir: RasterImage, vis: RasterImage): Promise<RasterImage> =>
+  (await fuse(ir, vis, { method: m.method, methodOptions: m.methodOptions })).image;
+
+/**
+ * One pair under some methods: the unit of work, run inline or on a worker thread (unit-worker.ts). On a worker the
+ * methods are looked up in that thread's registry: the built-in ones (a method registered at run time with
+ * `registerMethod` exists only on the thread that registered it, so such a method needs `jobs: 1`).
+ */
+export interface UnitTask {
+  readonly pair: { readonly stem: string; readonly ir: string; readonly vis: string };
+  readonly methods: readonly RobustMethod[];
+  readonly corruptions: readonly string[];
+  readonly severities: readonly number[];
+  readonly metrics: readonly string[];
+  readonly seed: number;
+  readonly out: string;
+  /** Keep the contact sheet's fused images (the first pair). */
+  readonly sheet: boolean;
+}
+
+/**
+ * Fuses and scores one pair under each of the task's methods, for every corrupted version, and writes each method's
+ * unit file atomically. Pure in its inputs: the same task gives the same files on any thread.
+ */
+export async function runUnit(t: UnitTask, tick: (item: string) => void): Promise<Unit[]> {
+  const groups = groupsOf(t.corruptions.map(getCorruption), t.severities);
+  const onSheet = new Set(t.sheet ? sheetGroups(groups) : []);
+  const pair = await loadPair(t.pair.stem, t.pair.ir, t.pair.vis);
+  const results = new Map<string, Unit['results'][number][]>(t.methods.map((m) => [m.name, []]));
+  const clean = new Map<string, Uint8Array>();
+  for (const g of groups) {
+    const c = g.corruption;
+    const x = c ? await corruptPair(pair, c, g.severity, t.seed) : pair;
+    // Each version is fused by every method in turn. (onnxruntime-node runs a session on the calling thread, so
+    // there is nothing to overlap with the scoring; parallelism is across pairs, on worker threads.)
+    for (const m of t.methods) {
+      const fused = await fuseOne(m, x.ir, x.vis);
+      if (onSheet.has(g)) await writeImage(sheetTile(t.out, m.name, g), fused);
+      const gray = gray8(fused);
+      if (!c) clean.set(m.name, gray);
+      const stability = c ? stabilityOf(clean.get(m.name)!, gray, fused.width, fused.height) : undefined;
+      results.get(m.name)!.push({ corruption: c?.name ?? 'clean', severity: g.severity, values: await evaluate(pair.ir, pair.vis, fused, { metrics: t.metrics }), ...(stability ? { stability } : {}) });
+      tick(`${m.name} ${pair.name} ${c ? `${c.name}-${g.severity}` : 'clean'}`);
+    }
+  }
+  const units: Unit[] = [];
+  for (const m of t.methods) {
+    const unit: Unit = { method: m.name, pair: pair.name, results: results.get(m.name)! };
+    await writeFileAtomic(unitPath(t.out, m.name, pair.name), toJson(unit));
+    units.push(unit);
+  }
+  return units;
+}
+
+/** Width x height of each image file (Infinity when unreadable, so that decoding reports it). */
+async function pixelCounts(paths: readonly string[]): Promise<number[]> {
+  const n: number[] = [];
+  for (const p of paths) {
+    const m = await sharp(p).metadata().catch(() => ({ width: Infinity, height: 1 }));
+    n.push((m.width ?? Infinity) * (m.height ?? 1));
+  }
+  return n;
+}
+
+/** Memory a worker may need: its own network sessions and one fusion of a tiled (<= 1 MP) image, ~1.1 GiB, rounded up. */
+const WORKER_MEMORY = 2 * 1024 ** 3;
+
+/**
+ * One worker per available CPU (the pairs are independent and each worker's network runs on one thread), but no more
+ * than the memory holds at {@link WORKER_MEMORY} each: every worker loads its own networks.
+ */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(totalmem() / WORKER_MEMORY)));
+}
+
 /**
  * Runs (or continues) a robustness benchmark. See the module comment.
  * @throws IsfuseError (usage) for bad options or an `out` holding another run; (input) for unreadable data.
@@ -258,20 +366,20 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
   if (all.length === 0) throw inputError(`no image pairs (same file stem) in '${o.irDir}' and '${o.visDir}'`);
   let chosen = all.slice(0, o.pairs ?? all.length);
   if (o.smallest && o.pairs !== undefined) {
-    const size = new Map<string, number>();
-    for (const p of all) {
-      const m = await sharp(p.paths[0]!).metadata().catch(() => ({ width: Infinity, height: 1 }));
-      size.set(p.stem, (m.width ?? Infinity) * (m.height ?? 1));
-    }
+    const n = await pixelCounts(all.map((p) => p.paths[0]!));
+    const size = new Map(all.map((p, i) => [p.stem, n[i]!]));
     const keep = new Set([...all].sort((a, b) => size.get(a.stem)! - size.get(b.stem)!).slice(0, o.pairs).map((p) => p.stem));
     chosen = all.filter((p) => keep.has(p.stem));
   }
   const record = await runRecord({ ...o, metrics }, chosen.map((p) => p.stem), corruptions);
   await prepareOut(o.out, record, o.overwrite === true);
-  for (const m of o.methods) await mkdir(join(o.out, CELLS_DIR, m.name), { recursive: true });
+  for (const m of o.methods) {
+    await mkdir(join(o.out, CELLS_DIR, m.name), { recursive: true });
+    // A killed run (or a worker stopped mid-write when another failed) can leave half-written temporaries.
+    await removeStaleTemporaries(join(o.out, CELLS_DIR, m.name));
+  }
 
-  const groups: { corruption: Corruption | undefined; severity: number }[] = [{ corruption: undefined, severity: 0 }];
-  for (const c of corruptions) for (const s of severitiesOf(c, o.severities)) groups.push({ corruption: c, severity: s });
+  const groups = groupsOf(corruptions, o.severities);
   const units = new Map<string, Unit>();
   const key = (m: string, pair: string): string => `${m}\u0000${pair}`;
   for (const m of o.methods) {
@@ -281,69 +389,38 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     }
   }
   const todoOf = (pair: string): RobustMethod[] => o.methods.filter((m) => !units.has(key(m.name, pair)));
-  const total = chosen.reduce((s, p) => s + todoOf(p.stem).length, 0) * groups.length;
+  const tasks: UnitTask[] = chosen
+    .map((p, k) => ({
+      pair: { stem: p.stem, ir: p.paths[0]!, vis: p.paths[1]! }, methods: todoOf(p.stem), corruptions: o.corruptions, severities: o.severities,
+      metrics, seed: o.seed, out: o.out, sheet: k === 0,
+    }))
+    .filter((t) => t.methods.length > 0);
+  const computed = tasks.reduce((s, t) => s + t.methods.length, 0);
+  const total = computed * groups.length;
   let done = 0;
   o.onProgress?.(0, total, '');
   const tick = (item: string): void => o.onProgress?.(++done, total, item);
-
-  const fuseOne = async (m: RobustMethod, ir: RasterImage, vis: RasterImage): Promise<RasterImage> =>
-    (await fuse(ir, vis, { method: m.method, methodOptions: m.methodOptions })).image;
-  // Each input is fused by every method in turn. (onnxruntime-node runs a session on the calling thread, so there is
-  // nothing to overlap with the scoring here.)
-  const eachFused = async (ms: readonly RobustMethod[], ir: RasterImage, vis: RasterImage, each: (m: RobustMethod, fused: RasterImage) => Promise<void>): Promise<void> => {
-    for (const m of ms) await each(m, await fuseOne(m, ir, vis));
+  const finished = (result: readonly Unit[]): void => {
+    for (const u of result) units.set(key(u.method, u.pair), u);
   };
-
-  // The contact sheet: the first pair at the highest severity run of each corruption.
-  const top = new Map<string, number>();
-  for (const g of groups) if (g.corruption) top.set(g.corruption.name, Math.max(top.get(g.corruption.name) ?? 0, g.severity));
-  const onSheet = (g: (typeof groups)[number]): boolean => !g.corruption || g.severity === top.get(g.corruption.name);
-  const sheetFused = new Map<string, RasterImage>();
-  const sheetKey = (m: string, g: (typeof groups)[number]): string => `${m}\u0000${g.corruption?.name ?? 'clean'}`;
-  // Kept as files too, so that a resumed run draws the sheet without fusing the first pair again.
-  const sheetTile = (m: string, g: (typeof groups)[number]): string => join(o.out, CELLS_DIR, m, `sheet-${g.corruption?.name ?? 'clean'}-${g.severity}.png`);
-  const readTile = (m: string, g: (typeof groups)[number]): Promise<RasterImage | undefined> => decodeImage(sheetTile(m, g)).catch(() => undefined);
-
-  let computed = 0;
-  let first: { name: string; ir: RasterImage; vis: RasterImage } | undefined;
-  for (const [k, p] of chosen.entries()) {
-    const ms = todoOf(p.stem);
-    if (ms.length === 0 && k > 0) continue;
-    // The clean inputs as 8-bit rasters (the corrupted ones are quantised the same way).
-    const pair = { name: p.stem, ir: toRaster8(toImage01(await decodeImage(p.paths[0]!))), vis: toRaster8(toImage01(await decodeImage(p.paths[1]!))) };
-    if (k === 0) first = pair;
-    if (ms.length === 0) continue;
-    const results = new Map<string, Unit['results'][number][]>(ms.map((m) => [m.name, []]));
-    const clean = new Map<string, Uint8Array>();
-    for (const g of groups) {
-      const c = g.corruption;
-      const x = c ? await corruptPair(pair, c, g.severity, o.seed) : pair;
-      await eachFused(ms, x.ir, x.vis, async (m, fused) => {
-        if (k === 0 && onSheet(g)) {
-          sheetFused.set(sheetKey(m.name, g), fused);
-          await writeImage(sheetTile(m.name, g), fused);
-        }
-        const gray = gray8(fused);
-        if (!c) clean.set(m.name, gray);
-        const stability = c ? stabilityOf(clean.get(m.name)!, gray, fused.width, fused.height) : undefined;
-        results.get(m.name)!.push({ corruption: c?.name ?? 'clean', severity: g.severity, values: await evaluate(pair.ir, pair.vis, fused, { metrics }), ...(stability ? { stability } : {}) });
-        tick(`${m.name} ${p.stem} ${c ? `${c.name}-${g.severity}` : 'clean'}`);
-      });
-    }
-    for (const m of ms) {
-      const unit: Unit = { method: m.name, pair: p.stem, results: results.get(m.name)! };
-      await writeFileAtomic(unitPath(o.out, m.name, p.stem), toJson(unit));
-      units.set(key(m.name, p.stem), unit);
-      computed++;
-    }
+  const jobs = Math.min(o.jobs ?? defaultJobs(), tasks.length);
+  if (jobs <= 1) {
+    for (const t of tasks) finished(await runUnit(t, tick));
+  } else {
+    // Largest pairs first, so that no worker is left with a big one at the end.
+    const size = await pixelCounts(tasks.map((t) => t.pair.ir));
+    const order = tasks.map((t, i) => ({ t, n: size[i]! })).sort((a, b) => b.n - a.n).map((x) => x.t);
+    await runPool<UnitTask, Unit[], string>(order, { caller: import.meta.url, file: 'unit-worker.js', size: jobs, what: 'bench robust worker', onResult: (_i, r) => finished(r), onEvent: tick });
   }
 
-  // The contact sheet's images: those not made above (the first pair was done earlier) are made now.
+  // The contact sheet: the first pair's unit kept its fused images as tiles; a tile missing (a run from before tiles
+  // were kept) is fused now.
+  const first = await loadPair(chosen[0]!.stem, chosen[0]!.paths[0]!, chosen[0]!.paths[1]!);
   const rows: SheetSource['rows'][number][] = [];
-  for (const g of groups.filter(onSheet)) {
-    const x = g.corruption ? await corruptPair(first!, g.corruption, g.severity, o.seed) : first!;
+  for (const g of sheetGroups(groups)) {
+    const x = g.corruption ? await corruptPair(first, g.corruption, g.severity, o.seed) : first;
     const fused = [];
-    for (const m of o.methods) fused.push(sheetFused.get(sheetKey(m.name, g)) ?? (await readTile(m.name, g)) ?? (await fuseOne(m, x.ir, x.vis)));
+    for (const m of o.methods) fused.push((await decodeImage(sheetTile(o.out, m.name, g)).catch(() => undefined)) ?? (await fuseOne(m, x.ir, x.vis)));
     const name = g.corruption?.name ?? 'clean';
     rows.push({ label: g.corruption && g.corruption.levels.length > 1 ? `${name} s${g.severity}` : name, ir: x.ir, vis: x.vis, fused });
   }
@@ -362,5 +439,5 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
       });
     }
   }
-  return { record, cells, sheet: { pair: first!.name, rows }, computed, units: units.size };
+  return { record, cells, sheet: { pair: first.name, rows }, computed, units: units.size };
 }

@@ -20,7 +20,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { onInterrupt } from '../core/cleanup.js';
+import { onInterrupt, pidAlive } from '../core/cleanup.js';
 import { inputError, usageError } from '../core/errors.js';
 
 /** The files a run writes: their presence means an earlier run. */
@@ -49,17 +49,6 @@ interface LockHolder {
   readonly host: string;
   readonly started: string;
   readonly id: string;
-}
-
-/** Whether `pid` is a running process of this machine (EPERM: it exists, under another user). */
-export function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Could the holder still be running? Another host's process cannot be checked: yes. */

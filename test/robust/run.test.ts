@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -83,7 +83,12 @@ test('resume: a second run computes only the missing cells; another run\'s optio
   const kept = unitPath(out, 'average', 'b');
   const before = statSync(kept).mtimeMs;
   let total = -1;
-  const again = await runRobust({ ...base(out), onProgress: (done, t) => void (done === 0 && (total = t)) });
+  // A killed run's half-written temporary (its writer, pid 2^22 + 1, above Linux's pid limit, is gone) is removed.
+  const stale = join(out, 'cells', 'max', `.b.json.${2 ** 22 + 1}.1700000000000-3.tmp`);
+  writeFileSync(stale, '{"half');
+  // jobs 1: the calling thread runs the units (the other tests use the default, a worker per CPU).
+  const again = await runRobust({ ...base(out), jobs: 1, onProgress: (done, t) => void (done === 0 && (total = t)) });
+  assert.ok(!existsSync(stale), 'the stale temporary is removed');
   assert.equal(again.computed, 1);
   assert.equal(total, 6, 'one pair under one method: clean + 5 corrupted inputs');
   assert.equal(statSync(kept).mtimeMs, before, 'finished units are not rewritten');
@@ -148,4 +153,50 @@ test('smallest: with pairs N, the N pairs with the fewest pixels (what --quick r
   }
   const run = await runRobust({ ...base(join(root, 'small')), irDir: join(d, 'ir'), visDir: join(d, 'vi'), pairs: 2, smallest: true, methods: [{ name: 'average', method: 'average' }], corruptions: ['missing-ir'], metrics: ['MI'] });
   assert.deepEqual(run.record.pairs, ['y', 'z']);
+});
+
+test('jobs: worker threads write the same unit files as the calling thread (a classical method and the network)', async () => {
+  const weights = new URL('../../models/isfuse-ablation-full.safetensors', import.meta.url).pathname;
+  const o = (out: string, jobs: number): RobustOptions => ({
+    ...base(out), jobs, corruptions: ['noise-ir', 'occlusion-vis'], severities: [3],
+    methods: [{ name: 'average', method: 'average' }, { name: 'net', method: 'isfuse', methodOptions: { weights } }],
+  });
+  let ticks = 0;
+  const inline = await runRobust(o(join(root, 'jobs1'), 1));
+  const pooled = await runRobust({ ...o(join(root, 'jobs2'), 2), onProgress: (done) => void (done > 0 && ticks++) });
+  assert.equal(pooled.computed, 6);
+  assert.equal(ticks, 3 * 2 * 3, 'a progress tick per pair, method and input version, sent from the workers');
+  for (const m of ['average', 'net']) {
+    for (const p of ['a', 'b', 'c']) {
+      assert.equal(readFileSync(unitPath(join(root, 'jobs2'), m, p), 'utf8'), readFileSync(unitPath(join(root, 'jobs1'), m, p), 'utf8'), `${m} ${p}`);
+    }
+  }
+  assert.deepEqual(summariseRun(pooled).cells, summariseRun(inline).cells);
+  assert.deepEqual(pooled.sheet.rows.map((r) => r.label), inline.sheet.rows.map((r) => r.label));
+  for (const [i, row] of pooled.sheet.rows.entries()) {
+    for (const [j, f] of row.fused.entries()) assert.deepEqual(f.data, inline.sheet.rows[i]!.fused[j]!.data, `sheet ${row.label} method ${j}`);
+  }
+});
+
+test('jobs: an unreadable pair fails the run with its input error, sent from the worker thread', async () => {
+  const d = join(root, 'broken');
+  mkdirSync(join(d, 'ir'), { recursive: true });
+  mkdirSync(join(d, 'vi'), { recursive: true });
+  for (const stem of ['a', 'b']) {
+    await writeImage(join(d, 'ir', `${stem}.png`), texture(48, 40, 1, 0));
+    await writeImage(join(d, 'vi', `${stem}.png`), texture(48, 40, 3, 1));
+  }
+  writeFileSync(join(d, 'ir', 'c.png'), 'not a png');
+  writeFileSync(join(d, 'vi', 'c.png'), 'not a png');
+  const out = join(root, 'broken-run');
+  await assert.rejects(
+    runRobust({ ...base(out), irDir: join(d, 'ir'), visDir: join(d, 'vi'), jobs: 2, methods: [{ name: 'average', method: 'average' }], corruptions: ['missing-ir'], metrics: ['MI'] }),
+    (e: Error & { kind?: string }) => e.kind === 'input' && /c\.png/.test(e.message),
+  );
+  await assert.rejects(runRobust({ ...base(out), jobs: 0 }), /jobs must be a positive integer/);
+  // A callback that throws on a worker's event fails the run (it does not crash the process or hang it).
+  await assert.rejects(
+    runRobust({ ...base(join(root, 'throwing')), jobs: 2, onProgress: (done) => { if (done === 2) throw new Error('progress display broke'); } }),
+    /progress display broke/,
+  );
 });

@@ -2,7 +2,7 @@
  * `isfuse bench robust`: fusion methods under corruptions of their inputs (docs/ROBUSTNESS.md).
  *
  *   isfuse bench robust --data DIR [--methods a,b] [--weights NAME=FILE ...] [--corruptions ...|all]
- *                       [--severities 1,3,5] [--pairs N] [--metrics ...] [--seed N] [--out DIR] [--quick] [--overwrite]
+ *                       [--severities 1,3,5] [--pairs N] [--metrics ...] [--seed N] [--jobs N] [--out DIR] [--quick] [--overwrite]
  *
  * The work is src/robust/ (run.ts: cells, resume; report.ts: JSON, Markdown, SVG, contact sheet); this file turns
  * options into methods (registered names, shipped models by name, weights files) and writes the report.
@@ -17,7 +17,7 @@ import { assertNotAnInput, checkOutputFolder } from '../../io/paths.js';
 import { getMethod, listMethods } from '../../fusion/registry.js';
 import { DEFAULT_MODEL_PATH, shippedModels } from '../../model/shipped-models.js';
 import { CORRUPTIONS } from '../../robust/corruptions.js';
-import { runRobust, type RobustMethod } from '../../robust/run.js';
+import { defaultJobs, runRobust, type RobustMethod } from '../../robust/run.js';
 import { plotQuantities, plotSvg, reportJson, reportMarkdown, robustSheet, summariseRun } from '../../robust/report.js';
 import { parsePositiveInt, progressBar } from '../util.js';
 
@@ -38,6 +38,7 @@ interface RobustCliOptions {
   pairs?: number;
   metrics?: string[];
   seed: number;
+  jobs?: number;
   out: string;
   quick?: boolean;
   overwrite?: boolean;
@@ -117,6 +118,7 @@ export function robustCommand(): Command {
       if (!(Number.isInteger(n) && n >= 0)) throw invalidParameter('--seed', 'a non-negative integer', v);
       return n;
     }, 0)
+    .option('--jobs <n>', `worker threads, each running whole pairs (default: one per CPU, here ${defaultJobs()}; 1 = no worker thread)`, parsePositiveInt('--jobs'))
     .option('--out <dir>', 'output folder', 'isfuse-robust')
     .option('--quick', `a smoke run: the ${QUICK.pairs} smallest pairs (--pairs N: the N smallest), severities ${QUICK.severities.join(',')}, methods ${QUICK.methods.join(',')} (options given explicitly win)`)
     .option('--overwrite', 'replace a bench robust run with other options in --out')
@@ -141,7 +143,7 @@ async function runRobustCli(o: RobustCliOptions): Promise<void> {
   const run = await (async () => {
     try {
       return await runRobust({
-        irDir, visDir, methods, corruptions, severities, metrics: o.metrics ?? DEFAULT_ROBUST_METRICS, seed: o.seed, out: o.out, overwrite: o.overwrite,
+        irDir, visDir, methods, corruptions, severities, metrics: o.metrics ?? DEFAULT_ROBUST_METRICS, seed: o.seed, jobs: o.jobs, out: o.out, overwrite: o.overwrite,
         pairs: o.pairs ?? (quick ? QUICK.pairs : undefined),
         smallest: quick,
         onProgress: (done, total, item) => {
