@@ -19,7 +19,8 @@
  * process gets no handlers unless it calls installInterruptCleanup itself: a library does not take over signals.
  */
 import { unlinkSync } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { inputError, IsfuseError } from './errors.js';
 
 /** Exit statuses of an interrupted run: 128 + the signal number, as shells report them. */
@@ -150,4 +151,24 @@ export function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Removes from `dir` the temporary files of processes that are gone (a killed run's, or those a worker thread was
+ * writing when its pool stopped, once that process has ended): names matching one of `patterns`, whose group 1 is
+ * the writer's pid. Returns their names, sorted.
+ */
+export async function removeStaleTemporaries(dir: string, patterns: readonly RegExp[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    const m = patterns.map((p) => p.exec(name)).find((x) => x !== null);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    try {
+      await unlink(join(dir, name));
+      removed.push(name);
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
 }

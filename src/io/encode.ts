@@ -6,10 +6,10 @@
  * written as PNG.
  */
 import { constants } from 'node:fs';
-import { access, readdir, stat, unlink } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { pidAlive, replaceFileAtomically } from '../core/cleanup.js';
+import { replaceFileAtomically } from '../core/cleanup.js';
 import { inputError, invalidParameter, IsfuseError } from '../core/errors.js';
 import type { RasterImage } from '../core/image.js';
 import { outputFormatOf, type OutputFormat } from './paths.js';
@@ -79,22 +79,9 @@ export async function checkWritable(path: string): Promise<void> {
 
 let serial = 0;
 
-/** The temporary file of {@link writeFileAtomic}: `.NAME.<pid>.<ts>-<n>.tmp` (group 1: the writer's pid). */
+/** The temporary file of {@link writeFileAtomic}: `.NAME.<pid>.<ts>-<n>.tmp` (group 1: the writer's pid; for core/cleanup.ts removeStaleTemporaries). */
 export const ATOMIC_TEMPORARY = /^\..+\.(\d+)\.\d+-\d+\.tmp$/;
 
-/**
- * Removes from `dir` the temporary files of atomic writes whose process is gone (a killed run's, or those a worker
- * thread was writing when its pool stopped, once that process has ended); returns their names.
- */
-export async function removeStaleTemporaries(dir: string): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = ATOMIC_TEMPORARY.exec(name);
-    if (!m || pidAlive(Number(m[1]))) continue;
-    await unlink(join(dir, name)).then(() => removed.push(name), () => undefined);
-  }
-  return removed;
-}
 
 /**
  * Writes bytes atomically: temporary file `.NAME.<pid>.<ts>-<n>.tmp` in the same folder, then rename. The

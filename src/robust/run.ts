@@ -23,7 +23,8 @@ import type { RasterImage } from '../core/image.js';
 import { plane64 } from '../core/image.js';
 import { grayMmif } from '../io/color.js';
 import { decodeImage } from '../io/decode.js';
-import { removeStaleTemporaries, writeFileAtomic, writeImage } from '../io/encode.js';
+import { removeStaleTemporaries } from '../core/cleanup.js';
+import { ATOMIC_TEMPORARY, writeFileAtomic, writeImage } from '../io/encode.js';
 import { pairByStem } from '../io/folders.js';
 import { fuse } from '../fusion/fuse.js';
 import type { FuserOptions } from '../fusion/types.js';
@@ -284,14 +285,8 @@ const fuseOne = async (m: RobustMethod, ir: RasterImage, vis: RasterImage): Prom
  * methods are looked up in that thread's registry: the built-in ones (a method registered at run time with
  * `registerMethod` exists only on the thread that registered it, so such a method needs `jobs: 1`).
  */
-export interface UnitTask {
+export interface UnitTask extends Pick<RobustOptions, 'methods' | 'corruptions' | 'severities' | 'metrics' | 'seed' | 'out'> {
   readonly pair: { readonly stem: string; readonly ir: string; readonly vis: string };
-  readonly methods: readonly RobustMethod[];
-  readonly corruptions: readonly string[];
-  readonly severities: readonly number[];
-  readonly metrics: readonly string[];
-  readonly seed: number;
-  readonly out: string;
   /** Keep the contact sheet's fused images (the first pair). */
   readonly sheet: boolean;
 }
@@ -365,9 +360,17 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
   ]);
   if (all.length === 0) throw inputError(`no image pairs (same file stem) in '${o.irDir}' and '${o.visDir}'`);
   let chosen = all.slice(0, o.pairs ?? all.length);
+  // Pixel counts by stem, read once (for --quick's smallest pairs and for the workers' largest-first order).
+  let sizes: Map<string, number> | undefined;
+  const sizesOf = async (): Promise<Map<string, number>> => {
+    if (!sizes) {
+      const n = await pixelCounts(all.map((p) => p.paths[0]!));
+      sizes = new Map(all.map((p, i) => [p.stem, n[i]!]));
+    }
+    return sizes;
+  };
   if (o.smallest && o.pairs !== undefined) {
-    const n = await pixelCounts(all.map((p) => p.paths[0]!));
-    const size = new Map(all.map((p, i) => [p.stem, n[i]!]));
+    const size = await sizesOf();
     const keep = new Set([...all].sort((a, b) => size.get(a.stem)! - size.get(b.stem)!).slice(0, o.pairs).map((p) => p.stem));
     chosen = all.filter((p) => keep.has(p.stem));
   }
@@ -376,7 +379,7 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
   for (const m of o.methods) {
     await mkdir(join(o.out, CELLS_DIR, m.name), { recursive: true });
     // A killed run (or a worker stopped mid-write when another failed) can leave half-written temporaries.
-    await removeStaleTemporaries(join(o.out, CELLS_DIR, m.name));
+    await removeStaleTemporaries(join(o.out, CELLS_DIR, m.name), [ATOMIC_TEMPORARY]);
   }
 
   const groups = groupsOf(corruptions, o.severities);
@@ -408,8 +411,8 @@ export async function runRobust(o: RobustOptions): Promise<RobustRun> {
     for (const t of tasks) finished(await runUnit(t, tick));
   } else {
     // Largest pairs first, so that no worker is left with a big one at the end.
-    const size = await pixelCounts(tasks.map((t) => t.pair.ir));
-    const order = tasks.map((t, i) => ({ t, n: size[i]! })).sort((a, b) => b.n - a.n).map((x) => x.t);
+    const size = await sizesOf();
+    const order = [...tasks].sort((a, b) => size.get(b.pair.stem)! - size.get(a.pair.stem)!);
     await runPool<UnitTask, Unit[], string>(order, { caller: import.meta.url, file: 'unit-worker.js', size: jobs, what: 'bench robust worker', onResult: (_i, r) => finished(r), onEvent: tick });
   }
 

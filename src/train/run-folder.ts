@@ -20,7 +20,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { onInterrupt, pidAlive } from '../core/cleanup.js';
+import { onInterrupt, pidAlive, removeStaleTemporaries } from '../core/cleanup.js';
 import { inputError, usageError } from '../core/errors.js';
 
 /** The files a run writes: their presence means an earlier run. */
@@ -168,22 +168,6 @@ async function takeLock(out: string, note: (m: string) => void): Promise<string>
   throw usageError(`--out '${out}': could not take the lock ${path} (other runs keep taking it)`);
 }
 
-/** Removes the temporary files of killed runs (own patterns only, writers no longer alive); returns their names. */
-async function removeStaleTemporaries(out: string): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of (await readdir(out)).sort()) {
-    const m = TEMPORARY_FILE.exec(name) ?? ASIDE_FILE.exec(name);
-    if (!m || pidAlive(Number(m[1]))) continue;
-    try {
-      await unlink(join(out, name));
-      removed.push(name);
-    } catch {
-      // gone already
-    }
-  }
-  return removed;
-}
-
 /**
  * Takes `out` for a run: creates it, takes the lock, checks the earlier run again under the lock, removes the
  * earlier run's files for `overwrite`, and the stale temporary files of killed runs (with a note). The lock is
@@ -221,7 +205,7 @@ export async function openRunFolder(out: string, o: RunFolderOptions, note: (m: 
       }
       note(`--overwrite: removed the earlier run in '${out}' (${earlier.join(', ')})`);
     }
-    const stale = await removeStaleTemporaries(out);
+    const stale = await removeStaleTemporaries(out, [TEMPORARY_FILE, ASIDE_FILE]);
     if (stale.length > 0) note(`removed ${stale.length} temporary file(s) that an interrupted run left in '${out}': ${stale.join(', ')}`);
   } catch (e) {
     release();
